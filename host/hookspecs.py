@@ -1,0 +1,130 @@
+"""The hook API: everything a plugin can contribute to mcp-host, and when it is called.
+
+This module is the public contract between the host and its plugins (see ``HOOK_API_VERSION``).
+A plugin is any object (usually a module, sometimes an instance that keeps shared state)
+announced through an entry point in the ``mcp_host`` group, whose functions are marked with
+``mcp_host.hookimpl``. It implements only the hooks it needs, and each implementation may
+accept only the arguments it uses, in any order: pluggy passes them by name.
+
+Every hook is called for one plugin at a time, so a plugin that raises is reported and
+skipped without touching the others. ``settings`` is always the plugin's own validated
+settings object (an instance of the model returned by ``plugin_settings``) or ``None`` when
+the plugin declares no settings.
+
+Hooks that may do I/O (``host_started``, ``host_stopping``, ``session_started``,
+``session_ended``) may be written as ``async def``; the host awaits what they return.
+
+Compatibility: within one major version, hooks and arguments are only ever added, never
+removed or changed. A plugin that needs a newer hook declares ``mcp-host>=X.Y``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from mcp_host.registration import PromptRegistrar, ResourceRegistrar, ToolRegistrar
+    from mcp_host.session import PluginSession
+
+PROJECT_NAME = "mcp_host"
+"""The pluggy project name, and the entry-point group plugins announce themselves in."""
+
+HOOK_API_VERSION = "1.0"
+"""Version of the hook API described in this module (major.minor)."""
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+@hookspec
+def plugin_settings() -> type[BaseModel] | None:  # type: ignore[empty-body]
+    """Declare the plugin's settings as a pydantic model class.
+
+    The host validates the ``[plugins.<name>]`` table of the config against it (the host's
+    own keys ``enabled``, ``prefix`` and ``disabled_tools`` removed first) and passes the
+    instance as ``settings`` to every other hook. Give every field a default so that the
+    plugin runs with no config at all. Unknown keys are rejected unless the model allows
+    them, so set ``model_config = ConfigDict(extra="forbid")`` to be explicit.
+
+    Return ``None`` (or do not implement the hook) for a plugin without settings; then any
+    key but the host's own in its table is a config error.
+    """
+
+
+@hookspec
+def register_tools(register: ToolRegistrar, settings: Any) -> None:
+    """Contribute tools, once, at host start.
+
+    Call ``register(fn, name=None, title=None, description=None, annotations=None)`` for
+    each tool. The input schema is derived from ``fn``'s signature and the output schema
+    from its return annotation, exactly as the MCP SDK's ``MCPServer.add_tool`` does; the
+    description defaults to the docstring. ``fn`` is shared by every connected client:
+    prefer ``async def`` (a plain ``def`` runs in a worker thread and must be thread-safe).
+
+    Raise ``mcp_host.ToolError`` inside a tool for a failure the model should read and act
+    on; any other exception is reported to the client as a failed call without its text.
+    Inside a call, ``mcp_host.current_session()`` gives the calling client's session.
+    """
+
+
+@hookspec
+def register_resources(register: ResourceRegistrar, settings: Any) -> None:
+    """Contribute resources, once, at host start.
+
+    Call ``register(fn, uri, name=None, title=None, description=None, mime_type=None)``.
+    A ``uri`` with ``{placeholders}`` registers a resource template whose placeholders
+    are passed to ``fn`` as arguments. ``fn`` returns ``str`` (text) or ``bytes`` (blob).
+    """
+
+
+@hookspec
+def register_prompts(register: PromptRegistrar, settings: Any) -> None:
+    """Contribute prompts, once, at host start.
+
+    Call ``register(fn, name=None, title=None, description=None)``. The prompt's arguments
+    are ``fn``'s parameters; it returns a string, a message or a list of messages, as with
+    the MCP SDK's ``MCPServer.prompt``.
+    """
+
+
+@hookspec
+def host_started(settings: Any) -> Awaitable[None] | None:
+    """Set up what the plugin shares between all clients (HTTP clients, pools, caches).
+
+    Called once, after the host has loaded every plugin and before it accepts the first
+    connection. A plugin whose ``host_started`` raises is reported as failed and its tools
+    are not served (with ``--strict`` the host does not start).
+    """
+
+
+@hookspec
+def host_stopping(settings: Any) -> Awaitable[None] | None:
+    """Release what ``host_started`` set up. Called once, as the host shuts down.
+
+    Called only for plugins whose ``host_started`` succeeded (or that do not implement it),
+    after every client session has ended.
+    """
+
+
+@hookspec
+def session_started(session: PluginSession, settings: Any) -> Awaitable[None] | None:
+    """A client connected to a server that serves this plugin.
+
+    ``session.state`` is a dict private to this plugin and this client: keep per-client
+    state there. Tools read it back through ``mcp_host.current_session()``. If this hook
+    raises, the error is logged and the session goes on.
+    """
+
+
+@hookspec
+def session_ended(session: PluginSession, settings: Any) -> Awaitable[None] | None:
+    """The client's session is over: it disconnected, or the host is stopping.
+
+    Release per-client resources here. By now the session's in-flight calls have been
+    cancelled. It runs shielded from cancellation, for at most a few seconds.
+    """

@@ -1,0 +1,175 @@
+"""The ``register`` callbacks handed to plugins, and what they collect.
+
+Schemas are derived here, once per plugin at host start, so that building a server for each
+connected client only hands these ready objects to the SDK.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from mcp.server.mcpserver.prompts import Prompt
+from mcp.server.mcpserver.resources import FunctionResource
+from mcp.server.mcpserver.tools import Tool
+from mcp.shared.tool_name_validation import validate_tool_name
+from mcp_types import ToolAnnotations
+
+
+class ToolRegistrar(Protocol):
+    """The ``register`` argument of the ``register_tools`` hook."""
+
+    def __call__(
+        self,
+        fn: Callable[..., Any],
+        *,
+        name: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        annotations: ToolAnnotations | None = None,
+    ) -> None: ...
+
+
+class ResourceRegistrar(Protocol):
+    """The ``register`` argument of the ``register_resources`` hook."""
+
+    def __call__(
+        self,
+        fn: Callable[..., Any],
+        uri: str,
+        *,
+        name: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        mime_type: str | None = None,
+    ) -> None: ...
+
+
+class PromptRegistrar(Protocol):
+    """The ``register`` argument of the ``register_prompts`` hook."""
+
+    def __call__(
+        self,
+        fn: Callable[..., Any],
+        *,
+        name: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+    ) -> None: ...
+
+
+class RegistrationError(Exception):
+    """A plugin registered something the host cannot serve."""
+
+
+@dataclass(frozen=True)
+class ResourceTemplateSpec:
+    """A resource template; the SDK offers no prebuilt form, so it is added per server."""
+
+    fn: Callable[..., Any]
+    uri_template: str
+    name: str | None
+    title: str | None
+    description: str | None
+    mime_type: str | None
+
+
+@dataclass
+class Contributions:
+    """Everything one plugin contributes, with the final (prefixed) names."""
+
+    tools: list[Tool] = field(default_factory=list)
+    resources: list[FunctionResource] = field(default_factory=list)
+    resource_templates: list[ResourceTemplateSpec] = field(default_factory=list)
+    prompts: list[Prompt] = field(default_factory=list)
+    original_tool_names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def tool_names(self) -> list[str]:
+        return [tool.name for tool in self.tools]
+
+
+def check_tool_name(name: str) -> None:
+    """Reject a name that breaks MCP's tool-name rules (SEP-986), which the SDK only warns about."""
+    result = validate_tool_name(name)
+    if not result.is_valid:
+        raise RegistrationError(f"invalid tool name {name!r}: {'; '.join(result.warnings)}")
+
+
+class Collector:
+    """Builds one plugin's ``Contributions`` through the three ``register`` callbacks."""
+
+    def __init__(self, prefix: str = "", disabled_tools: frozenset[str] = frozenset()) -> None:
+        self.prefix = prefix
+        self.disabled_tools = disabled_tools
+        self.contributions = Contributions()
+        self._seen_disabled: set[str] = set()
+
+    def register_tool(
+        self,
+        fn: Callable[..., Any],
+        *,
+        name: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        annotations: ToolAnnotations | None = None,
+    ) -> None:
+        base_name = name if name is not None else getattr(fn, "__name__", "")
+        if base_name in self.disabled_tools:
+            self._seen_disabled.add(base_name)
+            return
+        final_name = self.prefix + base_name
+        check_tool_name(final_name)
+        if final_name in self.contributions.original_tool_names:
+            raise RegistrationError(f"tool {final_name!r} is registered twice")
+        try:
+            tool = Tool.from_function(
+                fn, name=final_name, title=title, description=description, annotations=annotations
+            )
+        except Exception as exc:
+            raise RegistrationError(f"tool {final_name!r} cannot be served: {exc}") from exc
+        self.contributions.tools.append(tool)
+        self.contributions.original_tool_names[final_name] = base_name
+
+    def register_resource(
+        self,
+        fn: Callable[..., Any],
+        uri: str,
+        *,
+        name: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        mime_type: str | None = None,
+    ) -> None:
+        try:
+            if "{" in uri:
+                self.contributions.resource_templates.append(
+                    ResourceTemplateSpec(fn, uri, name, title, description, mime_type)
+                )
+            else:
+                self.contributions.resources.append(
+                    FunctionResource.from_function(
+                        fn, uri=uri, name=name, title=title, description=description, mime_type=mime_type
+                    )
+                )
+        except Exception as exc:
+            raise RegistrationError(f"resource {uri!r} cannot be served: {exc}") from exc
+
+    def register_prompt(
+        self,
+        fn: Callable[..., Any],
+        *,
+        name: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+    ) -> None:
+        try:
+            prompt = Prompt.from_function(fn, name=name, title=title, description=description)
+        except Exception as exc:
+            raise RegistrationError(f"prompt {name or fn!r} cannot be served: {exc}") from exc
+        self.contributions.prompts.append(prompt)
+
+    def unknown_disabled_tools(self) -> list[str]:
+        """Names in ``disabled_tools`` that the plugin never registered: most likely typos."""
+        return sorted(self.disabled_tools - self._seen_disabled)

@@ -1,0 +1,115 @@
+"""Client sessions: what the host knows about each connected client, and who can see it.
+
+A ``HostSession`` exists from the moment a client's MCP server starts until its connection
+ends. The ``SessionRegistry`` is the one place that knows which sessions are live in this
+process; transports register and unregister sessions through it, so a registry that also
+publishes ownership elsewhere (for routing across processes) can replace it.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class HostSession:
+    """One connected client."""
+
+    id: str
+    server: str
+    transport: str
+    started_at: float = field(default_factory=time.time)
+    plugin_state: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def for_plugin(self, plugin: str) -> PluginSession:
+        return PluginSession(self, plugin)
+
+
+class PluginSession:
+    """A plugin's view of one client session: shared identity, private ``state``."""
+
+    __slots__ = ("_host_session", "plugin")
+
+    def __init__(self, host_session: HostSession, plugin: str) -> None:
+        self._host_session = host_session
+        self.plugin = plugin
+
+    @property
+    def id(self) -> str:
+        """The session id, as the client sees it in its message URL."""
+        return self._host_session.id
+
+    @property
+    def server(self) -> str:
+        """The name of the configured server the client connected to."""
+        return self._host_session.server
+
+    @property
+    def transport(self) -> str:
+        """How the client is connected (``"sse"``)."""
+        return self._host_session.transport
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """A dict private to this plugin and this client, emptied when the session ends."""
+        return self._host_session.plugin_state.setdefault(self.plugin, {})
+
+    def __repr__(self) -> str:
+        return f"PluginSession(id={self.id!r}, server={self.server!r}, plugin={self.plugin!r})"
+
+
+_current: contextvars.ContextVar[PluginSession] = contextvars.ContextVar("mcp_host_current_session")
+
+
+def current_session() -> PluginSession:
+    """The session of the client whose request is being handled, as seen by this plugin.
+
+    Valid inside a tool, resource or prompt function while the host serves a request.
+    """
+    try:
+        return _current.get()
+    except LookupError:
+        raise RuntimeError(
+            "mcp_host.current_session() is only available while the host handles a client request"
+        ) from None
+
+
+@contextmanager
+def acting_for(session: PluginSession) -> Iterator[None]:
+    token = _current.set(session)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+class SessionRegistry:
+    """The live sessions of this process."""
+
+    def __init__(self) -> None:
+        self._sessions: dict[str, HostSession] = {}
+
+    def add(self, session: HostSession) -> None:
+        self._sessions[session.id] = session
+
+    def remove(self, session_id: str) -> None:
+        self._sessions.pop(session_id, None)
+
+    def get(self, session_id: str) -> HostSession | None:
+        return self._sessions.get(session_id)
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Open sessions by server and transport."""
+        result: dict[str, dict[str, int]] = {}
+        for session in self._sessions.values():
+            by_transport = result.setdefault(session.server, {})
+            by_transport[session.transport] = by_transport.get(session.transport, 0) + 1
+        return result
