@@ -26,10 +26,9 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
-
     from mcp_host.registration import PromptRegistrar, ResourceRegistrar, ToolRegistrar
     from mcp_host.session import PluginSession
+    from pydantic import BaseModel
 
 PROJECT_NAME = "mcp_host"
 """The pluggy project name, and the entry-point group plugins announce themselves in."""
@@ -42,7 +41,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 
 @hookspec
-def plugin_settings() -> type[BaseModel] | None:  # type: ignore[empty-body]
+def plugin_settings() -> type[BaseModel] | None:
     """Declare the plugin's settings as a pydantic model class.
 
     The host validates the ``[plugins.<name>]`` table of the config against it (the host's

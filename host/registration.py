@@ -14,6 +14,7 @@ from mcp.server.mcpserver.prompts import Prompt
 from mcp.server.mcpserver.resources import FunctionResource
 from mcp.server.mcpserver.tools import Tool
 from mcp.shared.tool_name_validation import validate_tool_name
+from mcp.shared.uri_template import UriTemplate
 from mcp_types import ToolAnnotations
 
 
@@ -104,7 +105,7 @@ class Collector:
         self.prefix = prefix
         self.disabled_tools = disabled_tools
         self.contributions = Contributions()
-        self._seen_disabled: set[str] = set()
+        self.seen_tools: set[str] = set()
 
     def register_tool(
         self,
@@ -116,8 +117,8 @@ class Collector:
         annotations: ToolAnnotations | None = None,
     ) -> None:
         base_name = name if name is not None else getattr(fn, "__name__", "")
+        self.seen_tools.add(base_name)
         if base_name in self.disabled_tools:
-            self._seen_disabled.add(base_name)
             return
         final_name = self.prefix + base_name
         check_tool_name(final_name)
@@ -143,7 +144,7 @@ class Collector:
         mime_type: str | None = None,
     ) -> None:
         try:
-            if "{" in uri:
+            if UriTemplate.is_template(uri):
                 self.contributions.resource_templates.append(
                     ResourceTemplateSpec(fn, uri, name, title, description, mime_type)
                 )
@@ -172,4 +173,4 @@ class Collector:
 
     def unknown_disabled_tools(self) -> list[str]:
         """Names in ``disabled_tools`` that the plugin never registered: most likely typos."""
-        return sorted(self.disabled_tools - self._seen_disabled)
+        return sorted(self.disabled_tools - self.seen_tools)

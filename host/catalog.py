@@ -1,0 +1,120 @@
+"""What each configured server offers: its profile and the plugin contributions it serves.
+
+A ``ServerBlueprint`` is computed once, when the plugins are configured (and again if a
+plugin fails to start); every client connection then builds its own server from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from mcp.server.mcpserver.prompts import Prompt
+from mcp.server.mcpserver.resources import FunctionResource
+from mcp.server.mcpserver.tools import Tool
+from mcp.shared.uri_template import UriTemplate
+from mcp_host.config import HostConfig, Problem, ServerProfile
+from mcp_host.plugins import PluginRecord, PluginStatus
+from mcp_host.registration import ResourceTemplateSpec
+
+DEFAULT_SERVER = "default"
+"""The key of the server configured by ``[server]`` and served at ``/sse``."""
+
+
+@dataclass(frozen=True)
+class ServerBlueprint:
+    key: str
+    profile: ServerProfile
+    plugins: tuple[PluginRecord, ...]
+    tools: tuple[Tool, ...]
+    resources: tuple[FunctionResource, ...]
+    resource_templates: tuple[ResourceTemplateSpec, ...]
+    prompts: tuple[Prompt, ...]
+    tool_owners: dict[str, str] = field(default_factory=dict)
+    resource_owners: dict[str, str] = field(default_factory=dict)
+    prompt_owners: dict[str, str] = field(default_factory=dict)
+    template_owners: tuple[tuple[UriTemplate, str], ...] = ()
+
+    @property
+    def path(self) -> str:
+        """Where clients connect, relative to the app's root."""
+        return "/sse" if self.key == DEFAULT_SERVER else f"/servers/{self.key}/sse"
+
+    def owner_of_resource(self, uri: str) -> str | None:
+        if uri in self.resource_owners:
+            return self.resource_owners[uri]
+        for template, plugin in self.template_owners:
+            if template.match(uri) is not None:
+                return plugin
+        return None
+
+
+def build_blueprints(
+    config: HostConfig, records: Iterable[PluginRecord]
+) -> tuple[dict[str, ServerBlueprint], list[Problem]]:
+    """One blueprint per configured server, and the problems of their tool selections."""
+    by_name = {record.name: record for record in records}
+    blueprints: dict[str, ServerBlueprint] = {}
+    problems: list[Problem] = []
+    profiles = {DEFAULT_SERVER: (config.server.profile(), "server")}
+    for key, profile in config.servers.items():
+        profiles[key] = (profile, f"servers.{key}")
+    if DEFAULT_SERVER in config.servers:
+        problems.append(Problem(f"servers.{DEFAULT_SERVER}", "the name is reserved for [server]"))
+    for key, (profile, key_path) in profiles.items():
+        blueprint, selection_problems = _build_one(key, profile, key_path, by_name)
+        blueprints[key] = blueprint
+        problems.extend(selection_problems)
+    return blueprints, problems
+
+
+def _build_one(
+    key: str, profile: ServerProfile, key_path: str, records: dict[str, PluginRecord]
+) -> tuple[ServerBlueprint, list[Problem]]:
+    problems = []
+    if profile.plugins is None:
+        chosen = [record for record in records.values() if record.status is PluginStatus.LOADED]
+    else:
+        chosen = []
+        for name in profile.plugins:
+            record = records.get(name)
+            if record is None:
+                problems.append(Problem(f"{key_path}.plugins", f"no installed plugin is named {name!r}"))
+            elif record.status is PluginStatus.LOADED:
+                chosen.append(record)
+
+    tool_owners = {tool.name: record.name for record in chosen for tool in record.contributions.tools}
+    tools = [tool for record in chosen for tool in record.contributions.tools]
+    if profile.tools is not None:
+        wanted = set(profile.tools)
+        # A failed plugin's tools are unknown: naming them is not the config's mistake.
+        selected = profile.plugins if profile.plugins is not None else list(records)
+        some_plugin_failed = any(
+            records[name].status is PluginStatus.FAILED for name in selected if name in records
+        )
+        unknown = sorted(wanted - set(tool_owners))
+        if unknown and not some_plugin_failed:
+            problems.append(Problem(f"{key_path}.tools", f"no plugin of this server has tools {unknown}"))
+        tools = [tool for tool in tools if tool.name in wanted]
+        tool_owners = {name: owner for name, owner in tool_owners.items() if name in wanted}
+
+    blueprint = ServerBlueprint(
+        key=key,
+        profile=profile,
+        plugins=tuple(chosen),
+        tools=tuple(tools),
+        resources=tuple(r for record in chosen for r in record.contributions.resources),
+        resource_templates=tuple(t for record in chosen for t in record.contributions.resource_templates),
+        prompts=tuple(p for record in chosen for p in record.contributions.prompts),
+        tool_owners=tool_owners,
+        resource_owners={
+            str(r.uri): record.name for record in chosen for r in record.contributions.resources
+        },
+        prompt_owners={p.name: record.name for record in chosen for p in record.contributions.prompts},
+        template_owners=tuple(
+            (UriTemplate.parse(t.uri_template), record.name)
+            for record in chosen
+            for t in record.contributions.resource_templates
+        ),
+    )
+    return blueprint, problems

@@ -1,0 +1,229 @@
+"""The config file: its model, how it is read, and how its mistakes are reported.
+
+Every mistake becomes a ``ConfigError`` that names the file, the key path (for example
+``plugins.weather.units``) and what was expected, so the CLI can print it and exit 2 with
+no traceback. Plugin settings are validated later, against models the plugins declare; the
+same error formatting serves both.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+HOST_PLUGIN_KEYS = frozenset({"enabled", "prefix", "disabled_tools"})
+"""Keys of ``[plugins.<name>]`` that belong to the host; the rest are the plugin's settings."""
+
+SERVER_PATH_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerProfile(_Strict):
+    """What one MCP server offers its clients: identity and a selection of tools."""
+
+    name: str = Field("mcp-host", min_length=1, description="Server name reported to clients.")
+    title: str | None = Field(None, description="Human-readable server title.")
+    instructions: str | None = Field(None, description="Instructions sent to clients on initialize.")
+    plugins: list[str] | None = Field(
+        None, description="Plugins whose tools this server offers; all enabled plugins when omitted."
+    )
+    tools: list[str] | None = Field(
+        None, description="Only these tools (final names); every tool of the chosen plugins when omitted."
+    )
+
+
+class ServerSection(ServerProfile):
+    """``[server]``: where the host listens, and the default server served at ``/sse``."""
+
+    host: str = Field("127.0.0.1", min_length=1, description="Address to listen on.")
+    port: int = Field(8000, ge=0, le=65535, description="Port to listen on; 0 picks a free one.")
+    root_path: str = Field("", description="Path prefix when served behind a proxy, e.g. '/mcp-host'.")
+    keepalive_s: float = Field(15.0, gt=0, description="Seconds between keep-alive comments on SSE streams.")
+    shutdown_grace_s: float = Field(5.0, ge=0, description="Seconds open streams get to finish on shutdown.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level.")
+
+    @field_validator("root_path")
+    @classmethod
+    def _normalise_root_path(cls, value: str) -> str:
+        if value and not value.startswith("/"):
+            raise ValueError("must start with '/'")
+        return value.rstrip("/")
+
+    def profile(self) -> ServerProfile:
+        return ServerProfile.model_validate(self.model_dump(include=set(ServerProfile.model_fields)))
+
+
+class PluginEntry(BaseModel):
+    """``[plugins.<name>]``: the host's keys; every other key is the plugin's own setting."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    enabled: bool = Field(True, description="Load this plugin.")
+    prefix: str = Field("", description="Prepended to the names of this plugin's tools.")
+    disabled_tools: list[str] = Field(
+        default_factory=list, description="Tools of this plugin not to serve (names before the prefix)."
+    )
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class HostConfig(_Strict):
+    server: ServerSection = Field(default_factory=ServerSection)
+    servers: dict[str, ServerProfile] = Field(default_factory=dict, description="Named servers.")
+    plugins: dict[str, PluginEntry] = Field(default_factory=dict, description="Per-plugin settings.")
+
+    @field_validator("servers")
+    @classmethod
+    def _check_server_names(cls, value: dict[str, ServerProfile]) -> dict[str, ServerProfile]:
+        for name in value:
+            if not SERVER_PATH_NAME.match(name):
+                raise ValueError(
+                    f"server name {name!r} must be letters, digits, '-' or '_' (it becomes a URL path)"
+                )
+        return value
+
+    def plugin_entry(self, name: str) -> PluginEntry:
+        return self.plugins.get(name) or PluginEntry()
+
+
+@dataclass(frozen=True)
+class Problem:
+    key_path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.key_path}: {self.message}" if self.key_path else self.message
+
+
+class ConfigError(Exception):
+    """The config cannot be used; ``str()`` is the whole message for the user."""
+
+    def __init__(self, source: str, problems: Sequence[Problem]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        if len(self.problems) == 1:
+            return f"{self.source}: {self.problems[0]}"
+        lines = [f"{self.source}: {len(self.problems)} problems"]
+        lines.extend(f"  {problem}" for problem in self.problems)
+        return "\n".join(lines)
+
+
+def problems_from_validation(
+    error: ValidationError, model: type[BaseModel], prefix: Sequence[str | int] = ()
+) -> list[Problem]:
+    """Turn pydantic's errors about ``model`` into one ``Problem`` per key, in the config's words."""
+    problems = []
+    for item in error.errors(include_url=False):
+        location = [*prefix, *item["loc"]]
+        key_path = ".".join(str(part) for part in location)
+        if item["type"] == "extra_forbidden":
+            allowed = _allowed_keys(model, item["loc"][:-1])
+            message = f"unknown key; expected one of: {', '.join(allowed)}" if allowed else "unknown key"
+        elif item["type"] == "missing":
+            message = "required key is missing"
+        else:
+            message = f"{item['msg'][0].lower()}{item['msg'][1:]}"
+            if item["type"] not in ("value_error", "assertion_error"):
+                message += f" (got {item['input']!r})"
+        problems.append(Problem(key_path, message))
+    return problems
+
+
+def _allowed_keys(model: type[BaseModel], location: Sequence[str | int]) -> list[str]:
+    """The keys the table at ``location`` accepts, following fields and ``dict[str, Model]``."""
+    current: Any = model
+    for part in location:
+        if isinstance(current, type) and issubclass(current, BaseModel) and part in current.model_fields:
+            current = current.model_fields[str(part)].annotation
+        elif get_origin(current) is dict:
+            current = get_args(current)[1]
+        else:
+            return []
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return sorted(current.model_fields)
+    return []
+
+
+_SECRET = re.compile(r"\$\{(env|file):([^}]*)\}|\$\$\{")
+
+
+def expand_secrets(value: Any, key_path: tuple[str | int, ...] = ()) -> Any:
+    """Replace ``${env:NAME}`` and ``${file:PATH}`` in string values, anywhere in the config.
+
+    ``$${`` stands for a literal ``${``. A missing variable or unreadable file is an error
+    naming the key, never an empty string that would fail later and far away.
+    """
+    if isinstance(value, str):
+        return _expand_string(value, key_path)
+    if isinstance(value, Mapping):
+        return {key: expand_secrets(item, (*key_path, key)) for key, item in value.items()}
+    if isinstance(value, list):
+        return [expand_secrets(item, (*key_path, index)) for index, item in enumerate(value)]
+    return value
+
+
+class _SecretError(Exception):
+    def __init__(self, key_path: tuple[str | int, ...], message: str) -> None:
+        self.problem = Problem(".".join(str(part) for part in key_path), message)
+
+
+def _expand_string(text: str, key_path: tuple[str | int, ...]) -> str:
+    def substitute(match: re.Match[str]) -> str:
+        kind, reference = match.group(1), match.group(2)
+        if kind is None:
+            return "${"
+        reference = reference.strip()
+        if kind == "env":
+            if reference not in os.environ:
+                raise _SecretError(key_path, f"environment variable {reference!r} is not set")
+            return os.environ[reference]
+        try:
+            return Path(reference).expanduser().read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise _SecretError(key_path, f"cannot read secret file {reference!r}: {exc.strerror}") from None
+
+    return _SECRET.sub(substitute, text)
+
+
+def parse_config(text: str, source: str = "<config>") -> HostConfig:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(source, [Problem("", f"invalid TOML: {exc}")]) from None
+    try:
+        expanded = expand_secrets(raw)
+    except _SecretError as exc:
+        raise ConfigError(source, [exc.problem]) from None
+    try:
+        return HostConfig.model_validate(expanded)
+    except ValidationError as exc:
+        raise ConfigError(source, problems_from_validation(exc, HostConfig)) from None
+
+
+def load_config(path: Path | None) -> HostConfig:
+    """Read the config file; ``None`` means no file: every default."""
+    if path is None:
+        return HostConfig()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(path), [Problem("", "no such file")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ConfigError(str(path), [Problem("", f"cannot read it: {reason}")]) from None
+    return parse_config(text, str(path))

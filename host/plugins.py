@@ -1,0 +1,311 @@
+"""The plugin manager: discovers plugins, loads each on its own, and calls their hooks.
+
+A broken plugin never takes the host down. Whatever goes wrong with one (it fails to
+import, its hook implementations do not match the specs, its settings model is unusable,
+a hook raises) is logged loudly with the plugin's name, distribution, version and the error,
+the plugin is marked ``failed`` and the host goes on with the others. Mistakes in the
+config, by contrast, are the user's to fix and are returned as ``Problem``s.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import traceback
+from collections.abc import Awaitable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
+from typing import Any
+
+import pluggy
+from mcp_host import hookspecs
+from mcp_host.config import HOST_PLUGIN_KEYS, HostConfig, Problem, problems_from_validation
+from mcp_host.registration import Collector, Contributions
+from pydantic import BaseModel, ValidationError
+
+logger = logging.getLogger(__name__)
+
+
+class PluginStatus(StrEnum):
+    LOADED = "loaded"
+    FAILED = "failed"
+    DISABLED = "disabled"
+
+
+@dataclass
+class PluginRecord:
+    """What the host knows about one plugin, whatever became of it."""
+
+    name: str
+    distribution: str | None = None
+    version: str | None = None
+    status: PluginStatus = PluginStatus.LOADED
+    error: str | None = None
+    plugin: Any = None
+    settings: BaseModel | None = None
+    contributions: Contributions = field(default_factory=Contributions)
+
+    @property
+    def origin(self) -> str:
+        if self.distribution is None:
+            return "not installed as a distribution"
+        return f"{self.distribution} {self.version}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "distribution": self.distribution,
+            "version": self.version,
+            "status": str(self.status),
+            "error": self.error,
+            "tools": self.contributions.tool_names,
+            "resources": [str(resource.uri) for resource in self.contributions.resources]
+            + [template.uri_template for template in self.contributions.resource_templates],
+            "prompts": [prompt.name for prompt in self.contributions.prompts],
+        }
+
+
+class PluginFailure(Exception):
+    """A plugin could not be used; the message says what happened, in one line."""
+
+
+def describe_exception(exc: BaseException) -> str:
+    """``Type: message (at file:line)``, pointing at the innermost frame that raised."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {message}{where}" if message else f"{type(exc).__name__}{where}"
+
+
+class PluginManager:
+    """Owns the pluggy manager and one ``PluginRecord`` per discovered plugin."""
+
+    def __init__(self) -> None:
+        self._pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        self._pm.add_hookspecs(hookspecs)
+        self.records: dict[str, PluginRecord] = {}
+
+    # --- discovery -------------------------------------------------------------------------
+
+    def discover(self, config: HostConfig | None = None) -> None:
+        """Load every plugin announced in the ``mcp_host`` entry-point group, one at a time.
+
+        Plugins disabled in ``config`` are recorded but never imported.
+        """
+        for entry_point in sorted(entry_points(group=hookspecs.PROJECT_NAME), key=lambda ep: ep.name):
+            self._load_entry_point(entry_point, config)
+
+    def _load_entry_point(self, entry_point: EntryPoint, config: HostConfig | None) -> None:
+        dist = entry_point.dist
+        record = PluginRecord(
+            name=entry_point.name,
+            distribution=dist.name if dist else None,
+            version=dist.version if dist else None,
+        )
+        if entry_point.name in self.records:
+            other = self.records[entry_point.name]
+            record.status = PluginStatus.FAILED
+            record.error = f"the name {entry_point.name!r} is already taken by {other.origin}"
+            self._report(record)
+            self.records[f"{entry_point.name} ({record.origin})"] = record
+            return
+        self.records[record.name] = record
+        if config is not None and not config.plugin_entry(record.name).enabled:
+            record.status = PluginStatus.DISABLED
+            return
+        try:
+            plugin = entry_point.load()
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            self._fail(record, f"failed to import {entry_point.value!r}: {describe_exception(exc)}")
+            return
+        self._register(record, plugin)
+
+    def add(self, plugin: Any, name: str, config: HostConfig | None = None) -> PluginRecord:
+        """Register a plugin object directly (tests and embedding), as discovery would."""
+        record = PluginRecord(name=name)
+        self.records[name] = record
+        if config is not None and not config.plugin_entry(name).enabled:
+            record.status = PluginStatus.DISABLED
+            return record
+        self._register(record, plugin)
+        return record
+
+    def _register(self, record: PluginRecord, plugin: Any) -> None:
+        try:
+            self._pm.register(plugin, name=record.name)
+        except Exception as exc:
+            self._fail(record, f"invalid hook implementation: {exc}")
+            return
+        record.plugin = plugin
+        callers = self._pm.get_hookcallers(plugin) or []
+        unknown = sorted(caller.name for caller in callers if not caller.has_spec())
+        if unknown:
+            known = ", ".join(sorted(name for name in vars(self._pm.hook) if not name.startswith("_")))
+            self._fail(record, f"implements unknown hooks {unknown}; the hooks are: {known}")
+        elif not callers:
+            self._fail(record, "implements no hooks: mark its functions with @mcp_host.hookimpl")
+
+    # --- configuration ---------------------------------------------------------------------
+
+    def configure(self, config: HostConfig) -> list[Problem]:
+        """Validate each loaded plugin's settings and collect what it contributes.
+
+        Returns the config's problems (unknown plugins, invalid settings the user wrote,
+        tool-name clashes); the plugins' own failures are recorded on their records.
+        """
+        problems = []
+        for name, entry in config.plugins.items():
+            if name not in self.records and entry.enabled:
+                installed = ", ".join(sorted(self.records)) or "none"
+                problems.append(
+                    Problem(
+                        f"plugins.{name}",
+                        f"no installed plugin is named {name!r} (installed: {installed}); "
+                        f"install it (for example `pip install mcp-host-{name}`) or set enabled = false",
+                    )
+                )
+        for record in self.loaded():
+            problems.extend(self._configure_one(record, config))
+        problems.extend(self._tool_name_clashes())
+        return problems
+
+    def _configure_one(self, record: PluginRecord, config: HostConfig) -> list[Problem]:
+        entry = config.plugin_entry(record.name)
+        key_path = ("plugins", record.name)
+        try:
+            model = self.call(record, "plugin_settings")
+            if model is not None and not (isinstance(model, type) and issubclass(model, BaseModel)):
+                raise PluginFailure(f"plugin_settings returned {model!r}, not a pydantic model class")
+        except PluginFailure as exc:
+            self._fail(record, str(exc))
+            return []
+        if model is None:
+            if entry.settings:
+                unknown = ", ".join(sorted(entry.settings))
+                return [Problem(".".join(key_path), f"unknown keys {unknown}: this plugin takes no settings")]
+        else:
+            try:
+                record.settings = model.model_validate(entry.settings)
+            except ValidationError as exc:
+                if entry.settings:
+                    return _with_host_keys(problems_from_validation(exc, model, key_path))
+                self._fail(record, f"its default settings are invalid: {exc.errors()[0]['msg']}")
+                return []
+        collector = Collector(prefix=entry.prefix, disabled_tools=frozenset(entry.disabled_tools))
+        try:
+            self.call(record, "register_tools", register=collector.register_tool, settings=record.settings)
+            self.call(
+                record, "register_resources", register=collector.register_resource, settings=record.settings
+            )
+            self.call(
+                record, "register_prompts", register=collector.register_prompt, settings=record.settings
+            )
+        except PluginFailure as exc:
+            self._fail(record, str(exc))
+            return []
+        record.contributions = collector.contributions
+        return [
+            Problem(
+                f"plugins.{record.name}.disabled_tools",
+                f"{record.name!r} has no tool named {missing!r} (its tools: {sorted(collector.seen_tools)})",
+            )
+            for missing in collector.unknown_disabled_tools()
+        ]
+
+    def _tool_name_clashes(self) -> list[Problem]:
+        owners: dict[str, PluginRecord] = {}
+        problems = []
+        for record in self.loaded():
+            for tool_name in record.contributions.tool_names:
+                first = owners.setdefault(tool_name, record)
+                if first is record:
+                    continue
+                original = record.contributions.original_tool_names[tool_name]
+                problems.append(
+                    Problem(
+                        f"plugins.{record.name}",
+                        f"tool {tool_name!r} is provided by both {first.name!r} and {record.name!r}; "
+                        f'give one a prefix ([plugins.{record.name}] prefix = "{record.name}_") '
+                        f'or stop serving one (disabled_tools = ["{original}"])',
+                    )
+                )
+        return problems
+
+    # --- calling hooks ---------------------------------------------------------------------
+
+    def loaded(self) -> Iterator[PluginRecord]:
+        return (record for record in list(self.records.values()) if record.status is PluginStatus.LOADED)
+
+    def call(self, record: PluginRecord, hook_name: str, **kwargs: Any) -> Any:
+        """Call one plugin's implementation of a hook; ``None`` if it has none.
+
+        Any exception becomes a ``PluginFailure`` naming the plugin and the hook.
+        """
+        others = [plugin for plugin in self._pm.get_plugins() if plugin is not record.plugin]
+        caller = self._pm.subset_hook_caller(hook_name, remove_plugins=others)
+        try:
+            results = caller(**kwargs)
+        except Exception as exc:
+            raise PluginFailure(f"{hook_name} raised {describe_exception(exc)}") from exc
+        return results[0] if results else None
+
+    async def call_async(self, record: PluginRecord, hook_name: str, **kwargs: Any) -> None:
+        """Call a hook that may be ``async def``, awaiting its result."""
+        result = self.call(record, hook_name, **kwargs)
+        if inspect.isawaitable(result):
+            await _await_reporting(result, hook_name)
+
+    async def start(self, strict: bool = False) -> None:
+        """Run ``host_started`` for every loaded plugin; a plugin that fails is dropped."""
+        for record in list(self.loaded()):
+            try:
+                await self.call_async(record, "host_started", settings=record.settings)
+            except PluginFailure as exc:
+                self._fail(record, str(exc))
+
+    async def stop(self) -> None:
+        """Run ``host_stopping`` for every plugin that started; failures are only logged."""
+        for record in list(self.loaded()):
+            try:
+                await self.call_async(record, "host_stopping", settings=record.settings)
+            except PluginFailure as exc:
+                logger.error("plugin %r (%s): %s", record.name, record.origin, exc)
+
+    def failed(self) -> list[PluginRecord]:
+        return [record for record in self.records.values() if record.status is PluginStatus.FAILED]
+
+    # --- failure ---------------------------------------------------------------------------
+
+    def _fail(self, record: PluginRecord, error: str) -> None:
+        record.status = PluginStatus.FAILED
+        record.error = error
+        record.contributions = Contributions()
+        if record.plugin is not None and self._pm.is_registered(record.plugin):
+            self._pm.unregister(record.plugin)
+        self._report(record)
+
+    @staticmethod
+    def _report(record: PluginRecord) -> None:
+        logger.error("plugin %r (%s) failed and is not served: %s", record.name, record.origin, record.error)
+
+
+def _with_host_keys(problems: list[Problem]) -> list[Problem]:
+    """Unknown-key hints for a plugin's table list the host's keys beside the plugin's."""
+    host_keys = ", ".join(sorted(HOST_PLUGIN_KEYS))
+    return [
+        Problem(p.key_path, f"{p.message} (or the host's: {host_keys})")
+        if p.message.startswith("unknown key")
+        else p
+        for p in problems
+    ]
+
+
+async def _await_reporting(result: Awaitable[Any], hook_name: str) -> None:
+    try:
+        await result
+    except Exception as exc:
+        raise PluginFailure(f"{hook_name} raised {describe_exception(exc)}") from exc

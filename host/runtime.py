@@ -1,0 +1,89 @@
+"""The assembled host: config, plugins, the servers they make up, and the live sessions."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from mcp_host.catalog import ServerBlueprint, build_blueprints
+from mcp_host.config import ConfigError, HostConfig, Problem
+from mcp_host.plugins import PluginManager
+from mcp_host.servers import ServerFactory
+from mcp_host.session import SessionRegistry
+
+logger = logging.getLogger(__name__)
+
+
+def host_version() -> str:
+    try:
+        return version("mcp-host")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+class StrictModeError(Exception):
+    """``--strict`` is on and a plugin failed."""
+
+
+@dataclass
+class Host:
+    config: HostConfig
+    source: str
+    plugins: PluginManager
+    blueprints: dict[str, ServerBlueprint]
+    problems: list[Problem] = field(default_factory=list)
+    sessions: SessionRegistry = field(default_factory=SessionRegistry)
+    ready: bool = False
+    factory: ServerFactory = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.factory = ServerFactory(self.plugins, self.sessions, host_version())
+
+    def raise_for_problems(self) -> None:
+        """The config's mistakes, if any, as one ``ConfigError``."""
+        if self.problems:
+            raise ConfigError(self.source, self.problems)
+
+    def check_strict(self) -> None:
+        failed = self.plugins.failed()
+        if failed:
+            names = ", ".join(f"{record.name!r} ({record.error})" for record in failed)
+            raise StrictModeError(f"--strict: plugins failed: {names}")
+
+    @asynccontextmanager
+    async def running(self, strict: bool = False) -> AsyncIterator[None]:
+        """Start the plugins' shared resources for the host's lifetime, and stop them after."""
+        await self.plugins.start()
+        try:
+            if strict:
+                self.check_strict()
+            # A plugin that failed to start takes its tools out of every server.
+            self.blueprints, _ = build_blueprints(self.config, self.plugins.records.values())
+            self.ready = True
+            yield
+        finally:
+            self.ready = False
+            await self.plugins.stop()
+
+
+def prepare_host(
+    config: HostConfig,
+    source: str = "<config>",
+    *,
+    discover: bool = True,
+    extra_plugins: Iterable[tuple[str, Any]] = (),
+) -> Host:
+    """Discover and configure the plugins; the config's mistakes are left in ``Host.problems``."""
+    plugins = PluginManager()
+    if discover:
+        plugins.discover(config)
+    for name, plugin in extra_plugins:
+        plugins.add(plugin, name, config)
+    problems = plugins.configure(config)
+    blueprints, selection_problems = build_blueprints(config, plugins.records.values())
+    problems.extend(selection_problems)
+    return Host(config=config, source=source, plugins=plugins, blueprints=blueprints, problems=problems)

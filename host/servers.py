@@ -1,0 +1,136 @@
+"""One MCP server per client: built from a blueprint, run on a transport's streams, torn down.
+
+Transports only carry messages. Everything that makes a client's server its own (its
+plugins' session hooks, its state, its entry in the session registry) happens here, so
+every transport gets the same behaviour from one code path.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.server.mcpserver import MCPServer
+from mcp_host.catalog import ServerBlueprint
+from mcp_host.plugins import PluginFailure, PluginManager
+from mcp_host.session import HostSession, SessionRegistry, acting_for
+
+logger = logging.getLogger(__name__)
+
+SESSION_ENDED_BUDGET_S = 5.0
+"""How long the plugins' ``session_ended`` hooks may take together, shielded from cancellation."""
+
+
+class ServerFactory:
+    """Builds and runs the per-client servers of one host."""
+
+    def __init__(self, plugins: PluginManager, sessions: SessionRegistry, version: str) -> None:
+        self.plugins = plugins
+        self.sessions = sessions
+        self.version = version
+
+    def build(self, blueprint: ServerBlueprint, session: HostSession) -> MCPServer[HostSession]:
+        profile = blueprint.profile
+
+        @asynccontextmanager
+        async def session_scope(_: MCPServer[HostSession]) -> AsyncIterator[HostSession]:
+            async with self._session_lifetime(blueprint, session):
+                yield session
+
+        server: MCPServer[HostSession] = MCPServer(
+            name=profile.name,
+            title=profile.title,
+            instructions=profile.instructions,
+            version=self.version,
+            tools=list(blueprint.tools),
+            resources=list(blueprint.resources),
+            lifespan=session_scope,
+            middleware=[_PluginSessionMiddleware(blueprint, session)],
+            warn_on_duplicate_prompts=False,
+        )
+        for template in blueprint.resource_templates:
+            server.resource(
+                template.uri_template,
+                name=template.name,
+                title=template.title,
+                description=template.description,
+                mime_type=template.mime_type,
+            )(template.fn)
+        for prompt in blueprint.prompts:
+            server.add_prompt(prompt)
+        return server
+
+    async def serve(
+        self,
+        blueprint: ServerBlueprint,
+        session: HostSession,
+        read_stream: Any,
+        write_stream: Any,
+    ) -> None:
+        """Serve one client until its streams close."""
+        server = self.build(blueprint, session)
+        # MCPServer has no public way to run on a transport's streams; its low-level server does.
+        lowlevel = server._lowlevel_server
+        await lowlevel.run(read_stream, write_stream, lowlevel.create_initialization_options())
+
+    @asynccontextmanager
+    async def _session_lifetime(
+        self, blueprint: ServerBlueprint, session: HostSession
+    ) -> AsyncIterator[None]:
+        self.sessions.add(session)
+        logger.info("session %s opened on server %r (%s)", session.id, blueprint.key, session.transport)
+        try:
+            await self._call_session_hooks("session_started", blueprint, session)
+            yield
+        finally:
+            with anyio.move_on_after(SESSION_ENDED_BUDGET_S, shield=True) as budget:
+                await self._call_session_hooks("session_ended", blueprint, session)
+            if budget.cancelled_caught:
+                logger.error(
+                    "session %s: session_ended hooks took over %s s and were cut short",
+                    session.id,
+                    SESSION_ENDED_BUDGET_S,
+                )
+            session.plugin_state.clear()
+            self.sessions.remove(session.id)
+            elapsed = time.time() - session.started_at
+            logger.info("session %s closed on server %r after %.1f s", session.id, blueprint.key, elapsed)
+
+    async def _call_session_hooks(self, hook: str, blueprint: ServerBlueprint, session: HostSession) -> None:
+        """A plugin's failing session hook is logged; the session and the other plugins go on."""
+        for record in blueprint.plugins:
+            view = session.for_plugin(record.name)
+            try:
+                await self.plugins.call_async(record, hook, session=view, settings=record.settings)
+            except PluginFailure as exc:
+                logger.error("plugin %r, session %s: %s", record.name, session.id, exc)
+
+
+class _PluginSessionMiddleware:
+    """Makes ``mcp_host.current_session()`` answer inside tools, resources and prompts."""
+
+    def __init__(self, blueprint: ServerBlueprint, session: HostSession) -> None:
+        self._blueprint = blueprint
+        self._session = session
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        plugin = self._owner(ctx)
+        if plugin is None:
+            return await call_next(ctx)
+        with acting_for(self._session.for_plugin(plugin)):
+            return await call_next(ctx)
+
+    def _owner(self, ctx: ServerRequestContext[Any, Any]) -> str | None:
+        params = ctx.params or {}
+        if ctx.method == "tools/call":
+            return self._blueprint.tool_owners.get(str(params.get("name")))
+        if ctx.method == "prompts/get":
+            return self._blueprint.prompt_owners.get(str(params.get("name")))
+        if ctx.method == "resources/read":
+            return self._blueprint.owner_of_resource(str(params.get("uri")))
+        return None

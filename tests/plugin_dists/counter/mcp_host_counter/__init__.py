@@ -1,0 +1,68 @@
+"""A plugin that keeps per-client state and records its session hooks in a file."""
+
+import json
+from pathlib import Path
+
+from mcp_host import ToolError, current_session, hookimpl
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class CounterSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start: int = Field(0, description="First value of every client's counter.")
+    events_file: str | None = Field(None, description="Where session hooks append JSON lines.")
+
+
+def _record(settings: CounterSettings, event: str, session_id: str) -> None:
+    if settings.events_file:
+        with Path(settings.events_file).open("a", encoding="utf-8") as events:
+            events.write(json.dumps({"event": event, "session": session_id}) + "\n")
+
+
+@hookimpl
+def plugin_settings():
+    return CounterSettings
+
+
+@hookimpl
+def register_tools(register, settings):
+    async def increment(by: int = 1) -> int:
+        """Add `by` to this client's counter and return the new value."""
+        if by < 1:
+            raise ToolError("by must be 1 or more")
+        state = current_session().state
+        state["count"] += by
+        return state["count"]
+
+    async def whoami() -> str:
+        """The id of the calling client's session."""
+        return current_session().id
+
+    register(increment)
+    register(whoami)
+
+
+@hookimpl
+def register_resources(register):
+    register(lambda: "counts per client", "counter://about", name="about", mime_type="text/plain")
+
+
+@hookimpl
+def register_prompts(register):
+    def count_to(n: int) -> str:
+        """Ask the model to count."""
+        return f"Count to {n}."
+
+    register(count_to)
+
+
+@hookimpl
+def session_started(session, settings):
+    session.state["count"] = settings.start
+    _record(settings, "started", session.id)
+
+
+@hookimpl
+async def session_ended(session, settings):
+    _record(settings, "ended", session.id)
