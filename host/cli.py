@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import math
+import signal
 import socket
 import sys
 from collections.abc import Sequence
@@ -149,6 +150,15 @@ async def _serve(host: Host, listener: socket.socket, strict: bool) -> None:
             lifespan="off",
         )
     )
+
+    def on_stop_signal(signum: int, frame: object) -> None:
+        # uvicorn handles the signal while it serves, then raises it again when done: that
+        # second time it must not kill the process before the plugins' host_stopping ran.
+        if not server.started:
+            raise KeyboardInterrupt
+
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, on_stop_signal)
     async with host.running(strict=strict):
         bound_host, bound_port = listener.getsockname()[:2]
         shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
@@ -163,6 +173,7 @@ async def _serve(host: Host, listener: socket.socket, strict: bool) -> None:
                 blueprint.path,
             )
         await server.serve(sockets=[listener])
+    logger.info("stopped")
 
 
 def list_plugins(path: Path | None, as_json: bool) -> int:

@@ -5,6 +5,7 @@ module only connects each new stream to a fresh server for that client.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -24,30 +25,43 @@ ENDPOINT_EVENT_TIMEOUT_S = 10.0
 _SESSION_ID = re.compile(rb"[?&]session_id=([0-9a-f]{32})")
 
 
-class _EndpointEventProbe:
-    """Reads the session id out of the ``endpoint`` event as it goes out to the client.
+class _StreamSend:
+    """Wraps the stream's ASGI ``send`` to learn the session id and to close the stream cleanly.
 
-    The SDK makes the id up inside ``connect_sse`` and publishes it only in that event, the
-    first thing on every stream; reading it there keeps us off the transport's internals.
+    The SDK makes the session id up inside ``connect_sse`` and publishes it only in the
+    ``endpoint`` event, the first thing on every stream; reading it there keeps us off the
+    transport's internals. And when the host shuts down, sse-starlette stops streaming
+    without ending the HTTP response; ``finish`` ends it, so the client sees a clean close.
     """
 
     def __init__(self, send: Send) -> None:
         self._send = send
         self._found = anyio.Event()
+        self._complete = False
+        self._started = False
         self.session_id: str | None = None
 
-    async def send(self, message: Message) -> None:
-        if self.session_id is None and message["type"] == "http.response.body":
-            match = _SESSION_ID.search(message.get("body", b""))
-            if match:
-                self.session_id = match.group(1).decode()
-                self._found.set()
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self._started = True
+        elif message["type"] == "http.response.body":
+            self._complete = not message.get("more_body", False)
+            if self.session_id is None:
+                match = _SESSION_ID.search(message.get("body", b""))
+                if match:
+                    self.session_id = match.group(1).decode()
+                    self._found.set()
         await self._send(message)
 
-    async def wait(self) -> str | None:
+    async def wait_for_session_id(self) -> str | None:
         with anyio.move_on_after(ENDPOINT_EVENT_TIMEOUT_S):
             await self._found.wait()
         return self.session_id
+
+    async def finish(self) -> None:
+        if self._started and not self._complete:
+            with contextlib.suppress(OSError):
+                await self({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 class _RawAsgi:
@@ -84,12 +98,12 @@ class SseServer:
         if scope["method"] != "GET":
             await PlainTextResponse("Method Not Allowed", 405, headers={"Allow": "GET"})(scope, receive, send)
             return
-        probe = _EndpointEventProbe(send)
+        stream_send = _StreamSend(send)
         connected = False
         try:
-            async with self.transport.connect_sse(scope, receive, probe.send) as (read_stream, write_stream):
+            async with self.transport.connect_sse(scope, receive, stream_send) as (read_stream, write_stream):
                 connected = True
-                session_id = await probe.wait()
+                session_id = await stream_send.wait_for_session_id()
                 if session_id is None:
                     logger.warning("SSE stream closed before its endpoint event was sent")
                     return
@@ -100,6 +114,8 @@ class SseServer:
             # connect_sse raises ValueError after it has answered a rejected request (421/403).
             if connected:
                 raise
+            return
+        await stream_send.finish()
 
     async def handle_message(self, scope: Scope, receive: Receive, send: Send) -> None:
         """``POST .../messages/?session_id=...``: hand the message to its session."""

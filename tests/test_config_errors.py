@@ -1,0 +1,112 @@
+"""A config mistake ends the program with exit 2 and one message naming the key: no traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from mcp_host.config import ConfigError, parse_config
+
+
+def _serve(config_text: str | None, tmp_path, *extra: str, env=None) -> subprocess.CompletedProcess[str]:
+    args = [sys.executable, "-m", "mcp_host", "serve", *extra]
+    if config_text is not None:
+        config = tmp_path / "config.toml"
+        config.write_text(config_text)
+        args += ["--config", str(config)]
+    return subprocess.run(args, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, env=env)
+
+
+@pytest.mark.parametrize(
+    ("config_text", "expected"),
+    [
+        ("[server\nport = 1", "invalid TOML: Expected ']' at the end of a table declaration (at line 1"),
+        (
+            "[server]\nprot = 8000",
+            "server.prot: unknown key; expected one of: host, instructions, keepalive_s",
+        ),
+        ("[server]\nport = 'eighty'", "server.port: input should be a valid integer"),
+        ("[server]\nport = 70000", "server.port: input should be less than or equal to 65535 (got 70000)"),
+        (
+            "[plugins.nonexistent]\nanswer = 42",
+            "plugins.nonexistent: no installed plugin is named 'nonexistent'",
+        ),
+        (
+            "[servers.research]\nplugins = ['nowhere']",
+            "servers.research.plugins: no installed plugin is named 'nowhere'",
+        ),
+        ("[servers.'bad name']\n", "servers: value error, server name 'bad name' must be letters"),
+        (
+            "[server]\nname = '${env:MCP_HOST_TEST_UNSET}'",
+            "server.name: environment variable 'MCP_HOST_TEST_UNSET' is not set",
+        ),
+    ],
+)
+def test_invalid_config_exits_2_naming_the_key(config_text, expected, tmp_path):
+    result = _serve(config_text, tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert expected in result.stderr
+    assert str(tmp_path / "config.toml") in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_config_file(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "mcp_host", "--config", str(tmp_path / "nope.toml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"mcp-host: {tmp_path / 'nope.toml'}: no such file"
+
+
+def test_all_problems_are_reported_at_once():
+    with pytest.raises(ConfigError) as error:
+        parse_config("[server]\nport = -1\nhost = ''\n", "c.toml")
+    assert str(error.value).splitlines()[0] == "c.toml: 2 problems"
+    assert {problem.key_path for problem in error.value.problems} == {"server.port", "server.host"}
+
+
+def test_secrets_come_from_the_environment_and_files(tmp_path, monkeypatch):
+    token_file = tmp_path / "token"
+    token_file.write_text("s3cret\n")
+    monkeypatch.setenv("MCP_HOST_TEST_NAME", "from-env")
+    config = parse_config(
+        f"""
+[server]
+name = "${{env:MCP_HOST_TEST_NAME}}"
+instructions = "key=${{file:{token_file}}}; literal=$${{env:X}}"
+"""
+    )
+    assert config.server.name == "from-env"
+    assert config.server.instructions == "key=s3cret; literal=${env:X}"
+
+
+def test_unreadable_secret_file_names_the_key(tmp_path):
+    with pytest.raises(ConfigError, match=r"servers\.a\.instructions: cannot read secret file '.*missing'"):
+        parse_config(f"[servers.a]\ninstructions = '${{file:{tmp_path}/missing}}'")
+
+
+def test_command_line_overrides_the_file(tmp_path):
+    result = _serve("[server]\nport = 8000\n", tmp_path, "--port", "99999")
+    assert result.returncode == 2
+    assert "--port must be between 0 and 65535" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("plugin_table", "expected"),
+    [
+        ("start = 'ten'", "plugins.counter.start: input should be a valid integer"),
+        ("colour = 'red'", "plugins.counter.colour: unknown key; expected one of: events_file, start"),
+        ("disabled_tools = ['nope']", "plugins.counter.disabled_tools: 'counter' has no tool named 'nope'"),
+    ],
+)
+def test_invalid_plugin_settings_exit_2_naming_the_key(plugin_table, expected, plugin_env, tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text(f"[plugins.counter]\n{plugin_table}\n")
+    result = plugin_env.mcp_host("serve", "--config", str(config))
+    assert result.returncode == 2, result.stderr
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
