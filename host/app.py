@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from mcp.server.transport_security import DEFAULT_MAX_REQUEST_BODY_SIZE
-from mcp_host.catalog import DEFAULT_SERVER, ServerBlueprint
-from mcp_host.runtime import Host
-from mcp_host.security import transport_security
-from mcp_host.transport_sse import SseServer
 from sse_starlette import EventSourceResponse
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
+
+from mcp_host.catalog import DEFAULT_SERVER, ServerBlueprint
+from mcp_host.runtime import Host
+from mcp_host.security import transport_security
+from mcp_host.transport_sse import SseServer
 
 
 def create_app(host: Host) -> Starlette:

@@ -13,6 +13,7 @@ from mcp.server.mcpserver.prompts import Prompt
 from mcp.server.mcpserver.resources import FunctionResource
 from mcp.server.mcpserver.tools import Tool
 from mcp.shared.uri_template import UriTemplate
+
 from mcp_host.config import HostConfig, Problem, ServerProfile
 from mcp_host.plugins import PluginRecord, PluginStatus
 from mcp_host.registration import ResourceTemplateSpec

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import uvicorn
+
 from mcp_host.app import create_app
 from mcp_host.config import ConfigError, HostConfig, load_config
 from mcp_host.hookspecs import HOOK_API_VERSION

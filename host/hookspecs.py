@@ -26,9 +26,10 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from mcp_host.registration import PromptRegistrar, ResourceRegistrar, ToolRegistrar
     from mcp_host.session import PluginSession
-    from pydantic import BaseModel
 
 PROJECT_NAME = "mcp_host"
 """The pluggy project name, and the entry-point group plugins announce themselves in."""

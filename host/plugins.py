@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pluggy
+from pydantic import BaseModel, ValidationError
+
 from mcp_host import hookspecs
 from mcp_host.config import HOST_PLUGIN_KEYS, HostConfig, Problem, problems_from_validation
 from mcp_host.registration import Collector, Contributions
-from pydantic import BaseModel, ValidationError
 
 logger = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ from typing import Any
 import anyio
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
+
 from mcp_host.catalog import ServerBlueprint
 from mcp_host.plugins import PluginFailure, PluginManager
 from mcp_host.session import HostSession, SessionRegistry, acting_for

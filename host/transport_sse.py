@@ -13,11 +13,12 @@ from collections.abc import Awaitable, Callable
 import anyio
 from mcp.server.sse import SseServerTransport
 from mcp.server.transport_security import TransportSecuritySettings
+from starlette.responses import PlainTextResponse
+from starlette.types import Message, Receive, Scope, Send
+
 from mcp_host.catalog import ServerBlueprint
 from mcp_host.servers import ServerFactory
 from mcp_host.session import HostSession
-from starlette.responses import PlainTextResponse
-from starlette.types import Message, Receive, Scope, Send
 
 logger = logging.getLogger(__name__)
 

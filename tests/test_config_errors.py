@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+
 from mcp_host.config import ConfigError, parse_config
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from types import ModuleType
 
 import pytest
+from pydantic import BaseModel
+
 from mcp_host import hookimpl
 from mcp_host.config import parse_config
 from mcp_host.plugins import PluginStatus
 from mcp_host.runtime import prepare_host
-from pydantic import BaseModel
 
 
 def _module(**attributes) -> ModuleType:

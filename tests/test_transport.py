@@ -9,6 +9,7 @@ import httpx2
 import pytest
 from mcp import ClientSession
 from mcp.client.sse import sse_client
+
 from mcp_host.testing import run_host
 
 pytestmark = pytest.mark.anyio

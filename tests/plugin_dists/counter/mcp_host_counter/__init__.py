@@ -3,8 +3,10 @@
 import json
 from pathlib import Path
 
-from mcp_host import ToolError, current_session, hookimpl
+import anyio
 from pydantic import BaseModel, ConfigDict, Field
+
+from mcp_host import ToolError, current_session, hookimpl
 
 
 class CounterSettings(BaseModel):
@@ -39,8 +41,20 @@ def register_tools(register, settings):
         """The id of the calling client's session."""
         return current_session().id
 
+    async def nap(seconds: float) -> str:
+        """Sleep, recording in the events file whether the nap was cut short."""
+        session_id = current_session().id
+        _record(settings, "nap started", session_id)
+        try:
+            await anyio.sleep(seconds)
+        except anyio.get_cancelled_exc_class():
+            _record(settings, "nap cancelled", session_id)
+            raise
+        return "rested"
+
     register(increment)
     register(whoami)
+    register(nap)
 
 
 @hookimpl

@@ -1,7 +1,8 @@
 """The smallest useful plugin: one tool, one setting."""
 
-from mcp_host import hookimpl
 from pydantic import BaseModel, ConfigDict
+
+from mcp_host import hookimpl
 
 
 class EchoSettings(BaseModel):
