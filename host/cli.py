@@ -93,6 +93,9 @@ def configure_logging(level: str) -> None:
         stream=sys.stderr,
         force=True,
     )
+    # Plugins' HTTP clients would log every request, with its query, at INFO.
+    for chatty in ("httpx2", "httpcore2"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 def serve(args: argparse.Namespace) -> int:

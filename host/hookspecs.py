@@ -11,6 +11,11 @@ skipped without touching the others. ``settings`` is always the plugin's own val
 settings object (an instance of the model returned by ``plugin_settings``) or ``None`` when
 the plugin declares no settings.
 
+The order, for each plugin: ``plugin_settings``, then ``register_tools``,
+``register_resources`` and ``register_prompts`` (once, at start-up, before any event loop
+runs), then ``host_started``; then ``session_started`` and ``session_ended`` once per client
+session; last ``host_stopping``.
+
 Hooks that may do I/O (``host_started``, ``host_stopping``, ``session_started``,
 ``session_ended``) may be written as ``async def``; the host awaits what they return.
 

@@ -6,6 +6,7 @@ connected client only hands these ready objects to the SDK.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -98,6 +99,11 @@ def check_tool_name(name: str) -> None:
         raise RegistrationError(f"invalid tool name {name!r}: {'; '.join(result.warnings)}")
 
 
+def _description(fn: Callable[..., Any], description: str | None) -> str | None:
+    """The docstring without its indentation: the SDK would publish it raw."""
+    return description if description is not None else inspect.getdoc(fn)
+
+
 class Collector:
     """Builds one plugin's ``Contributions`` through the three ``register`` callbacks."""
 
@@ -126,7 +132,11 @@ class Collector:
             raise RegistrationError(f"tool {final_name!r} is registered twice")
         try:
             tool = Tool.from_function(
-                fn, name=final_name, title=title, description=description, annotations=annotations
+                fn,
+                name=final_name,
+                title=title,
+                description=_description(fn, description),
+                annotations=annotations,
             )
         except Exception as exc:
             raise RegistrationError(f"tool {final_name!r} cannot be served: {exc}") from exc
@@ -151,7 +161,12 @@ class Collector:
             else:
                 self.contributions.resources.append(
                     FunctionResource.from_function(
-                        fn, uri=uri, name=name, title=title, description=description, mime_type=mime_type
+                        fn,
+                        uri=uri,
+                        name=name,
+                        title=title,
+                        description=_description(fn, description),
+                        mime_type=mime_type,
                     )
                 )
         except Exception as exc:
@@ -166,7 +181,9 @@ class Collector:
         description: str | None = None,
     ) -> None:
         try:
-            prompt = Prompt.from_function(fn, name=name, title=title, description=description)
+            prompt = Prompt.from_function(
+                fn, name=name, title=title, description=_description(fn, description)
+            )
         except Exception as exc:
             raise RegistrationError(f"prompt {name or fn!r} cannot be served: {exc}") from exc
         self.contributions.prompts.append(prompt)
