@@ -1,8 +1,9 @@
-"""The Starlette application: one SSE endpoint pair per configured server, and health."""
+"""The Starlette application: every configured server on both transports, and health."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from mcp.server.transport_security import DEFAULT_MAX_REQUEST_BODY_SIZE
 from sse_starlette import EventSourceResponse
@@ -11,10 +12,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
 
-from mcp_host.catalog import DEFAULT_SERVER, ServerBlueprint
+from mcp_host.catalog import ServerBlueprint
 from mcp_host.runtime import Host
 from mcp_host.security import transport_security
 from mcp_host.transport_sse import SseServer
+from mcp_host.transport_streamable import StreamableHttpServer
 
 
 def create_app(host: Host) -> Starlette:
@@ -25,17 +27,31 @@ def create_app(host: Host) -> Starlette:
     security = transport_security(settings.host)
 
     routes: list[BaseRoute] = []
+    streamable_servers: list[StreamableHttpServer] = []
     for key in host.blueprints:
-        prefix = "" if key == DEFAULT_SERVER else f"/servers/{key}"
+        prefix = host.blueprints[key].prefix
+        blueprint = _current_blueprint(host, key)
         sse = SseServer(
-            blueprint=_current_blueprint(host, key),
+            blueprint=blueprint,
             factory=host.factory,
+            sessions=host.sessions,
             messages_path=f"{prefix}/messages/",
             security=security,
             max_request_body_size=DEFAULT_MAX_REQUEST_BODY_SIZE,
         )
+        streamable = StreamableHttpServer(
+            blueprint=blueprint,
+            factory=host.factory,
+            sessions=host.sessions,
+            security=security,
+            max_request_body_size=DEFAULT_MAX_REQUEST_BODY_SIZE,
+            idle_timeout_s=settings.session_idle_timeout_s,
+        )
+        streamable_servers.append(streamable)
         routes.append(Route(f"{prefix}/sse", endpoint=sse.stream_app, methods=["GET"]))
         routes.append(Mount(f"{prefix}/messages/", app=sse.handle_message))
+        # An instance, so Starlette passes every method through and adds no /mcp/ redirect.
+        routes.append(Route(f"{prefix}/mcp", endpoint=streamable, methods=["GET", "POST", "DELETE"]))
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse(
@@ -47,7 +63,15 @@ def create_app(host: Host) -> Starlette:
         )
 
     routes.append(Route("/healthz", endpoint=healthz, methods=["GET"]))
-    return Starlette(routes=routes)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            for streamable in streamable_servers:
+                await stack.enter_async_context(streamable.running())
+            yield
+
+    return Starlette(routes=routes, lifespan=lifespan)
 
 
 def _current_blueprint(host: Host, key: str) -> Callable[[], ServerBlueprint]:

@@ -37,9 +37,17 @@ class ServerBlueprint:
     template_owners: tuple[tuple[UriTemplate, str], ...] = ()
 
     @property
-    def path(self) -> str:
-        """Where clients connect, relative to the app's root."""
-        return "/sse" if self.key == DEFAULT_SERVER else f"/servers/{self.key}/sse"
+    def prefix(self) -> str:
+        """Where this server's endpoints are, relative to the app's root."""
+        return "" if self.key == DEFAULT_SERVER else f"/servers/{self.key}"
+
+    @property
+    def sse_path(self) -> str:
+        return f"{self.prefix}/sse"
+
+    @property
+    def mcp_path(self) -> str:
+        return f"{self.prefix}/mcp"
 
     def owner_of_resource(self, uri: str) -> str | None:
         if uri in self.resource_owners:

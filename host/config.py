@@ -50,6 +50,10 @@ class ServerSection(ServerProfile):
     root_path: str = Field("", description="Path prefix when served behind a proxy, e.g. '/mcp-host'.")
     keepalive_s: float = Field(15.0, gt=0, description="Seconds between keep-alive comments on SSE streams.")
     shutdown_grace_s: float = Field(5.0, ge=0, description="Seconds open streams get to finish on shutdown.")
+    max_sessions: int = Field(10_000, ge=1, description="Open client sessions at most; more get HTTP 503.")
+    session_idle_timeout_s: float = Field(
+        1800.0, gt=0, description="Streamable HTTP sessions with no request for this long are closed."
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level.")
 
     @field_validator("root_path")

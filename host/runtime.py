@@ -36,11 +36,12 @@ class Host:
     plugins: PluginManager
     blueprints: dict[str, ServerBlueprint]
     problems: list[Problem] = field(default_factory=list)
-    sessions: SessionRegistry = field(default_factory=SessionRegistry)
+    sessions: SessionRegistry = field(init=False)
     ready: bool = False
     factory: ServerFactory = field(init=False)
 
     def __post_init__(self) -> None:
+        self.sessions = SessionRegistry(self.config.server.max_sessions)
         self.factory = ServerFactory(self.plugins, self.sessions, host_version())
 
     def raise_for_problems(self) -> None:

@@ -89,10 +89,18 @@ def acting_for(session: PluginSession) -> Iterator[None]:
 
 
 class SessionRegistry:
-    """The live sessions of this process."""
+    """The live sessions of this process, up to ``max_sessions`` of them."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_sessions: int | None = None) -> None:
         self._sessions: dict[str, HostSession] = {}
+        self.max_sessions = max_sessions
+
+    def is_full(self) -> bool:
+        return self.max_sessions is not None and len(self._sessions) >= self.max_sessions
+
+    def refusal(self) -> str:
+        """Why a new session is refused, for the log and for the client."""
+        return f"the host is serving its maximum of {self.max_sessions} sessions; try again later"
 
     def add(self, session: HostSession) -> None:
         self._sessions[session.id] = session

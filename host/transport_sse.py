@@ -5,7 +5,6 @@ module only connects each new stream to a fresh server for that client.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -16,9 +15,10 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.responses import PlainTextResponse
 from starlette.types import Message, Receive, Scope, Send
 
+from mcp_host.asgi import CompletingSend
 from mcp_host.catalog import ServerBlueprint
 from mcp_host.servers import ServerFactory
-from mcp_host.session import HostSession
+from mcp_host.session import HostSession, SessionRegistry
 
 logger = logging.getLogger(__name__)
 
@@ -26,43 +26,30 @@ ENDPOINT_EVENT_TIMEOUT_S = 10.0
 _SESSION_ID = re.compile(rb"[?&]session_id=([0-9a-f]{32})")
 
 
-class _StreamSend:
-    """Wraps the stream's ASGI ``send`` to learn the session id and to close the stream cleanly.
+class _StreamSend(CompletingSend):
+    """Learns the session id from the ``endpoint`` event as it goes out to the client.
 
-    The SDK makes the session id up inside ``connect_sse`` and publishes it only in the
-    ``endpoint`` event, the first thing on every stream; reading it there keeps us off the
-    transport's internals. And when the host shuts down, sse-starlette stops streaming
-    without ending the HTTP response; ``finish`` ends it, so the client sees a clean close.
+    The SDK makes the id up inside ``connect_sse`` and publishes it only in that event, the
+    first thing on every stream; reading it there keeps us off the transport's internals.
     """
 
     def __init__(self, send: Send) -> None:
-        self._send = send
+        super().__init__(send)
         self._found = anyio.Event()
-        self._complete = False
-        self._started = False
         self.session_id: str | None = None
 
     async def __call__(self, message: Message) -> None:
-        if message["type"] == "http.response.start":
-            self._started = True
-        elif message["type"] == "http.response.body":
-            self._complete = not message.get("more_body", False)
-            if self.session_id is None:
-                match = _SESSION_ID.search(message.get("body", b""))
-                if match:
-                    self.session_id = match.group(1).decode()
-                    self._found.set()
-        await self._send(message)
+        if self.session_id is None and message["type"] == "http.response.body":
+            match = _SESSION_ID.search(message.get("body", b""))
+            if match:
+                self.session_id = match.group(1).decode()
+                self._found.set()
+        await super().__call__(message)
 
     async def wait_for_session_id(self) -> str | None:
         with anyio.move_on_after(ENDPOINT_EVENT_TIMEOUT_S):
             await self._found.wait()
         return self.session_id
-
-    async def finish(self) -> None:
-        if self._started and not self._complete:
-            with contextlib.suppress(OSError):
-                await self({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 class _RawAsgi:
@@ -83,12 +70,14 @@ class SseServer:
         self,
         blueprint: Callable[[], ServerBlueprint],
         factory: ServerFactory,
+        sessions: SessionRegistry,
         messages_path: str,
         security: TransportSecuritySettings | None,
         max_request_body_size: int,
     ) -> None:
         self._blueprint = blueprint
         self._factory = factory
+        self._sessions = sessions
         self.transport = SseServerTransport(
             messages_path, security_settings=security, max_request_body_size=max_request_body_size
         )
@@ -98,6 +87,10 @@ class SseServer:
         """``GET .../sse``: one client, one server, for as long as the stream stays open."""
         if scope["method"] != "GET":
             await PlainTextResponse("Method Not Allowed", 405, headers={"Allow": "GET"})(scope, receive, send)
+            return
+        if self._sessions.is_full():
+            logger.warning("refused a new session: %s", self._sessions.refusal())
+            await PlainTextResponse(self._sessions.refusal(), 503)(scope, receive, send)
             return
         stream_send = _StreamSend(send)
         connected = False
@@ -116,7 +109,7 @@ class SseServer:
             if connected:
                 raise
             return
-        await stream_send.finish()
+        await stream_send.complete()
 
     async def handle_message(self, scope: Scope, receive: Receive, send: Send) -> None:
         """``POST .../messages/?session_id=...``: hand the message to its session."""

@@ -121,7 +121,8 @@ instructions = "Only b2."
     assert [t.name for t in host.blueprints["default"].tools] == ["a1", "a2", "b1", "b2"]
     assert [t.name for t in host.blueprints["small"].tools] == ["a1", "a2"]
     assert [t.name for t in host.blueprints["one"].tools] == ["b2"]
-    assert host.blueprints["one"].path == "/servers/one/sse"
+    assert host.blueprints["one"].sse_path == "/servers/one/sse"
+    assert host.blueprints["one"].mcp_path == "/servers/one/mcp"
 
 
 def test_a_named_server_asking_for_an_unknown_tool_is_a_config_error():

@@ -106,4 +106,5 @@ async def test_sigterm_stops_the_host_quickly_with_streams_open(plugin_env):
             elapsed = time.monotonic() - started
     assert exit_code == 0, host.log
     assert elapsed < 8, f"took {elapsed:.1f} s"
+    assert "without completing response" not in host.log
     host.wait_for_log(r"session \w+ closed")

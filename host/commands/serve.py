@@ -94,7 +94,7 @@ async def _serve(host: Host, listener: socket.socket, strict: bool) -> None:
             access_log=False,
             root_path=settings.root_path,
             timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_s),
-            lifespan="off",
+            lifespan="on",
         )
     )
 
@@ -109,15 +109,10 @@ async def _serve(host: Host, listener: socket.socket, strict: bool) -> None:
     async with host.running(strict=strict):
         bound_host, bound_port = listener.getsockname()[:2]
         shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
+        base_url = f"http://{shown_host}:{bound_port}{settings.root_path}"
         for blueprint in host.blueprints.values():
-            logger.info(
-                "serving %r (%d tools) at http://%s:%d%s%s",
-                blueprint.profile.name,
-                len(blueprint.tools),
-                shown_host,
-                bound_port,
-                settings.root_path,
-                blueprint.path,
-            )
+            name, tools = blueprint.profile.name, len(blueprint.tools)
+            logger.info("serving %r (%d tools) at %s%s", name, tools, base_url, blueprint.sse_path)
+            logger.info("serving %r over Streamable HTTP at %s%s", name, base_url, blueprint.mcp_path)
         await server.serve(sockets=[listener])
     logger.info("stopped")

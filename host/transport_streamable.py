@@ -1,0 +1,226 @@
+"""The MCP Streamable HTTP transport at ``<server>/mcp``, with a fresh server per MCP session.
+
+The SDK's ``StreamableHTTPSessionManager`` runs every session on one shared server, which
+would break the promise that each client has its own. This module keeps its session
+bookkeeping and hands each new session a server of its own from the ``ServerFactory``; the
+SDK's ``StreamableHTTPServerTransport`` still does all the protocol work of a session.
+
+Requests of the sessionless 2026-07-28 protocol era (a ``MCP-Protocol-Version`` header
+naming a version after the handshake era) are answered with ``-32022 unsupported protocol
+version`` listing the handshake versions: a session of its own, with per-client plugin
+state, is what this host offers, and a sessionless request cannot have one. Clients that
+speak both eras (the SDKs' "auto" modes) then open a handshake session. SSE connections
+carry their own session, so they serve both eras.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from uuid import uuid4
+
+import anyio
+import anyio.abc
+from mcp.server.streamable_http import MCP_SESSION_ID_HEADER, StreamableHTTPServerTransport
+from mcp.server.transport_security import RequestBodyLimitMiddleware, TransportSecuritySettings
+from mcp.shared.inbound import MCP_PROTOCOL_VERSION_HEADER
+from mcp_types import (
+    INTERNAL_ERROR,
+    INVALID_REQUEST,
+    UNSUPPORTED_PROTOCOL_VERSION,
+    ErrorData,
+    JSONRPCError,
+    UnsupportedProtocolVersionErrorData,
+)
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Message, Receive, Scope, Send
+
+from mcp_host.asgi import CompletingSend
+from mcp_host.catalog import ServerBlueprint
+from mcp_host.servers import ServerFactory
+from mcp_host.session import HostSession, SessionRegistry
+
+logger = logging.getLogger(__name__)
+
+TRANSPORT = "streamable-http"
+
+
+def _error(message: str, status_code: int, code: int, data: object = None) -> Response:
+    error = JSONRPCError(jsonrpc="2.0", id=None, error=ErrorData(code=code, message=message, data=data))
+    return Response(
+        error.model_dump_json(by_alias=True, exclude_none=True),
+        status_code=status_code,
+        media_type="application/json",
+    )
+
+
+class StreamableHttpServer:
+    """All the Streamable HTTP sessions of one configured server."""
+
+    def __init__(
+        self,
+        blueprint: Callable[[], ServerBlueprint],
+        factory: ServerFactory,
+        sessions: SessionRegistry,
+        security: TransportSecuritySettings | None,
+        max_request_body_size: int,
+        idle_timeout_s: float,
+    ) -> None:
+        self._blueprint = blueprint
+        self._factory = factory
+        self._sessions = sessions
+        self._security = security
+        self._idle_timeout_s = idle_timeout_s
+        self._transports: dict[str, StreamableHTTPServerTransport] = {}
+        self._admission = anyio.Lock()
+        self._task_group: anyio.abc.TaskGroup | None = None
+        self._app = RequestBodyLimitMiddleware(self._handle, max_request_body_size)
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Holds the sessions' server tasks; leaving it ends every session."""
+        async with anyio.create_task_group() as task_group:
+            self._task_group = task_group
+            try:
+                yield
+            finally:
+                task_group.cancel_scope.cancel()
+                self._task_group = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app(scope, receive, send)
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        version = request.headers.get(MCP_PROTOCOL_VERSION_HEADER)
+        if version is not None and version not in HANDSHAKE_PROTOCOL_VERSIONS:
+            await self._refuse_sessionless(version)(scope, receive, send)
+            return
+        session_id = request.headers.get(MCP_SESSION_ID_HEADER)
+        if session_id is None:
+            # Only an initialize request opens a session; checked before anything is built for it.
+            body = await request.body() if scope["method"] == "POST" else b""
+            if not _is_initialize(body):
+                await _error("Bad Request: Missing session ID", 400, INVALID_REQUEST)(scope, receive, send)
+                return
+            await self._open_session(scope, _replay(body, receive), send)
+            return
+        transport = self._transports.get(session_id)
+        if transport is None:
+            await _error("Session not found", 404, INVALID_REQUEST)(scope, receive, send)
+            return
+        completing_send = CompletingSend(send)
+        await transport.handle_request(scope, receive, completing_send)
+        await completing_send.complete()
+        if transport.is_terminated:
+            await self._discard(session_id, transport)
+
+    @staticmethod
+    def _refuse_sessionless(version: str) -> Response:
+        supported = UnsupportedProtocolVersionErrorData(
+            supported=list(HANDSHAKE_PROTOCOL_VERSIONS), requested=version
+        )
+        return _error(
+            f"protocol version {version} is sessionless; this host serves each client in a session of "
+            f"its own: initialize with one of {', '.join(HANDSHAKE_PROTOCOL_VERSIONS)}",
+            400,
+            UNSUPPORTED_PROTOCOL_VERSION,
+            supported.model_dump(mode="json"),
+        )
+
+    async def _open_session(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async with self._admission:
+            if self._sessions.is_full():
+                logger.warning("refused a new session: %s", self._sessions.refusal())
+                await _error(self._sessions.refusal(), 503, INTERNAL_ERROR)(scope, receive, send)
+                return
+            session_id = uuid4().hex
+            transport = StreamableHTTPServerTransport(
+                mcp_session_id=session_id,
+                security_settings=self._security,
+                idle_timeout=self._idle_timeout_s,
+            )
+            self._transports[session_id] = transport
+        established = False
+        try:
+            if self._task_group is None:
+                raise RuntimeError("the Streamable HTTP transport is not running")
+            await self._task_group.start(self._run_session, session_id, transport)
+            status = await _respond_reporting_status(transport.handle_request, scope, receive, send)
+            # Only an accepted initialize opens a session; anything else leaves nothing behind.
+            established = status is not None and status < 400
+        finally:
+            if not established:
+                await self._discard(session_id, transport)
+
+    async def _run_session(
+        self,
+        session_id: str,
+        transport: StreamableHTTPServerTransport,
+        *,
+        task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
+    ) -> None:
+        async with transport.connect() as (read_stream, write_stream):
+            task_status.started()
+            idle_scope = transport.idle_scope or anyio.CancelScope()
+            blueprint = self._blueprint()
+            session = HostSession(id=session_id, server=blueprint.key, transport=TRANSPORT)
+            try:
+                with idle_scope:
+                    await self._factory.serve(blueprint, session, read_stream, write_stream)
+                if idle_scope.cancelled_caught:
+                    logger.info(
+                        "session %s ended after %s s without requests", session_id, self._idle_timeout_s
+                    )
+            except Exception:
+                logger.exception("session %s crashed", session_id)
+            finally:
+                await self._discard(session_id, transport)
+
+    async def _discard(self, session_id: str, transport: StreamableHTTPServerTransport) -> None:
+        """Forget the session at once (its id answers 404 from now on), then close its transport."""
+        self._transports.pop(session_id, None)
+        if not transport.is_terminated:
+            with anyio.CancelScope(shield=True):
+                await transport.terminate()
+
+
+def _is_initialize(body: bytes) -> bool:
+    try:
+        message = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(message, dict) and message.get("method") == "initialize" and "id" in message
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands the transport the body we already read, then the real events."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if replayed:
+            return await receive()  # the client's disconnect, when it comes
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+async def _respond_reporting_status(
+    app: Callable[[Scope, Receive, Send], Awaitable[None]], scope: Scope, receive: Receive, send: Send
+) -> int | None:
+    status: int | None = None
+
+    async def watch(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        await send(message)
+
+    await app(scope, receive, watch)
+    return status
