@@ -1,7 +1,29 @@
-"""Helpers for testing the host and its plugins against a real running host.
+"""Test a plugin, or the host itself, against a real host: in process, or live over HTTP.
 
-``run_host`` starts ``mcp-host`` in a child process on a free loopback port, exactly as a
-user would run it, and hands back its URLs and its log; it stops the host on exit.
+This module ships with mcp-host and is registered as a pytest plugin (the ``pytest11`` entry
+point), so its fixtures are available in every test suite of an environment where mcp-host is
+installed, with nothing to import or declare:
+
+``mcp_host``
+    ``async with mcp_host(toml) as host``: a host built from a TOML snippet, with its plugins
+    discovered through their entry points and started, running in the test's own process;
+    ``async with host.connect() as client`` gives an MCP client (``mcp.client.Client``) connected
+    to a fresh server, exactly as a client connecting over HTTP gets one: the plugins' session
+    hooks run when it connects and when it leaves.
+``mcp_host_client``
+    ``async with mcp_host_client(toml) as client``: the same, for the common case of one client.
+``mcp_host_live``
+    ``mcp_host_live(toml)``: ``mcp-host serve`` on a free loopback port in a child process (see
+    ``run_host``), for SSE and Streamable HTTP clients; stopped when the test ends.
+``mcp_host_plugin``
+    ``mcp_host_plugin("name")``: loads the installed plugin through its entry point as the host
+    does, checks its hooks against the specs and its settings, and fails with the host's error.
+
+The pytest plugin only defines fixtures, every one named ``mcp_host*``: no hooks, nothing
+autouse, so it changes nothing for a test suite that does not ask for them. Async tests need
+``@pytest.mark.anyio`` and, because the host runs on asyncio, an ``anyio_backend`` fixture
+returning ``"asyncio"`` in the project's ``conftest.py`` (this module does not define one: it
+would clash with anyio's own).
 """
 
 from __future__ import annotations
@@ -14,14 +36,201 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp.client import Client
+from mcp.client.client import ConnectMode
+from mcp_types import CallToolResult, TextContent
+
+from mcp_host.catalog import DEFAULT_SERVER
+from mcp_host.config import HostConfig, PluginEntry, parse_config
+from mcp_host.hookspecs import PROJECT_NAME
+from mcp_host.plugins import PluginRecord, PluginStatus
+from mcp_host.runtime import Host, prepare_host
+from mcp_host.session import HostSession
+
+__all__ = [
+    "HostDidNotStart",
+    "InProcessHost",
+    "LiveHost",
+    "PluginNotUsable",
+    "assert_plugin_installed",
+    "error_of",
+    "run_host",
+    "start_host",
+    "start_host_and_connect",
+    "text_of",
+]
+
+Config = str | Path
+"""A host config: TOML text, or the path of a TOML file."""
 
 _SERVING = re.compile(
     r"serving '[^']*' \(\d+ tools\) at (?P<url>http://\S+?(?:/servers/(?P<key>[^/]+))?/sse)$"
 )
+
+
+def _read_config(config: Config) -> tuple[HostConfig, str]:
+    if isinstance(config, Path):
+        return parse_config(config.read_text(encoding="utf-8"), str(config)), str(config)
+    return parse_config(config, "<test config>"), "<test config>"
+
+
+# --- a host in the test's own process ------------------------------------------------------
+
+
+class InProcessHost:
+    """A started host, without HTTP: clients connect to it in memory."""
+
+    def __init__(self, host: Host) -> None:
+        self.host = host
+
+    @property
+    def records(self) -> Mapping[str, PluginRecord]:
+        """What became of every discovered plugin, by name."""
+        return self.host.plugins.records
+
+    def plugin(self, name: str) -> Any:
+        """The object the plugin's entry point named (a module, or an instance with hook methods)."""
+        return self.records[name].plugin
+
+    @property
+    def session_count(self) -> int:
+        """Clients connected right now."""
+        return len(self.host.sessions)
+
+    @asynccontextmanager
+    async def connect(
+        self, server: str = DEFAULT_SERVER, *, mode: ConnectMode = "legacy"
+    ) -> AsyncIterator[Client]:
+        """Connect a new client to ``server`` (``"default"`` or a ``[servers.<name>]`` key).
+
+        Like every client of the real host, it gets a server of its own, built from the same
+        blueprint by the same factory, with the plugins' ``session_started`` hook run before
+        its first request is answered and ``session_ended`` after it disconnects. ``mode`` is
+        the SDK client's: ``"legacy"`` is the ``initialize`` handshake most clients use.
+        """
+        try:
+            blueprint = self.host.blueprints[server]
+        except KeyError:
+            raise KeyError(f"no server {server!r}; the config has {sorted(self.host.blueprints)}") from None
+        session = HostSession(id=uuid.uuid4().hex, server=server, transport="in-process")
+        async with Client(self.host.factory.build(blueprint, session), mode=mode) as client:
+            yield client
+
+
+@asynccontextmanager
+async def start_host(
+    config: Config = "",
+    *,
+    plugins: Mapping[str, object] | None = None,
+    discover: bool = True,
+    strict: bool = True,
+) -> AsyncIterator[InProcessHost]:
+    """Build a host from ``config`` and run it, in this process, for the ``async with`` block.
+
+    ``discover`` finds the installed plugins through their entry points, as ``mcp-host`` does;
+    ``plugins`` adds plugin objects by name, installed or not. A mistake in the config raises
+    ``ConfigError`` with the host's message. With ``strict`` (the default in tests), a plugin that
+    fails to load, to configure or to start raises ``StrictModeError`` naming it and its error;
+    turn it off to test how the host serves the others without it.
+    """
+    host_config, source = _read_config(config)
+    host = prepare_host(host_config, source, discover=discover, extra_plugins=(plugins or {}).items())
+    host.raise_for_problems()
+    if strict:
+        host.check_strict()
+    async with host.running(strict=strict):
+        yield InProcessHost(host)
+
+
+@asynccontextmanager
+async def start_host_and_connect(
+    config: Config = "",
+    *,
+    server: str = DEFAULT_SERVER,
+    plugins: Mapping[str, object] | None = None,
+    discover: bool = True,
+    strict: bool = True,
+) -> AsyncIterator[Client]:
+    """``start_host`` and one client connected to ``server``: the shortest way to call a tool."""
+    async with (
+        start_host(config, plugins=plugins, discover=discover, strict=strict) as host,
+        host.connect(server) as client,
+    ):
+        yield client
+
+
+# --- reading tool results ------------------------------------------------------------------
+
+_SDK_ERROR_PREFIX = re.compile(r"^Error executing tool [^:]+: ")
+
+
+def text_of(result: CallToolResult) -> str:
+    """The text of a result made of a single text block, as a model reads it."""
+    assert len(result.content) == 1, f"expected one content block, got {result.content}"
+    block = result.content[0]
+    assert isinstance(block, TextContent), f"expected a text block, got {block}"
+    return block.text
+
+
+def error_of(result: CallToolResult) -> str:
+    """The message of a failed call, without the SDK's ``"Error executing tool <name>: "`` prefix.
+
+    Fails the test if the call did not fail.
+    """
+    assert result.is_error, f"expected the call to fail, but it returned {result.content}"
+    return _SDK_ERROR_PREFIX.sub("", text_of(result), count=1)
+
+
+# --- checking that a plugin is installed and usable ----------------------------------------
+
+
+class PluginNotUsable(AssertionError):
+    """The plugin is not installed, or the host cannot use it; the message says why."""
+
+
+def assert_plugin_installed(name: str, config: Config = "") -> PluginRecord:
+    """Load the installed plugin ``name`` exactly as the host does, alone, and check it.
+
+    Finds it through its entry point in the ``mcp_host`` group (so it must be pip-installed, an
+    editable install will do), imports it, registers it with the host's plugin manager (which
+    checks every hook and argument name against the hook specs), validates its settings from
+    ``config``'s ``[plugins.<name>]`` table and runs its registration hooks. Returns its record
+    (distribution, version, tool names...); raises ``PluginNotUsable`` with the host's error,
+    or ``ConfigError`` for a mistake in ``config``. Other installed plugins are not imported.
+    """
+    announced = {entry_point.name for entry_point in entry_points(group=PROJECT_NAME)}
+    if name not in announced:
+        raise PluginNotUsable(
+            f"no plugin named {name!r} is installed in {sys.prefix} "
+            f"(installed: {', '.join(sorted(announced)) or 'none'}); "
+            f"announce it in pyproject.toml under [project.entry-points.{PROJECT_NAME}] "
+            f"and pip-install the package (pip install -e . for a checkout)"
+        )
+    host_config, source = _read_config(config)
+    alone = {other: PluginEntry(enabled=False) for other in announced if other != name}
+    entry = host_config.plugins.get(name)
+    if entry is not None:
+        alone[name] = entry
+    host = prepare_host(host_config.model_copy(update={"plugins": alone}), source)
+    record = host.plugins.records[name]
+    if record.status is PluginStatus.DISABLED:
+        raise PluginNotUsable(f"plugin {name!r} is disabled in the config (enabled = false)")
+    if record.status is PluginStatus.FAILED:
+        raise PluginNotUsable(f"plugin {name!r} ({record.origin}) failed: {record.error}")
+    host.raise_for_problems()
+    return record
+
+
+# --- a live host in a child process --------------------------------------------------------
 
 
 class HostDidNotStart(RuntimeError):
@@ -35,8 +244,13 @@ class LiveHost:
     """SSE URL of each server, by its key: ``"default"`` or the name in ``[servers.<name>]``."""
     log_lines: list[str] = field(default_factory=list)
 
-    def sse_url(self, server: str = "default") -> str:
+    def sse_url(self, server: str = DEFAULT_SERVER) -> str:
+        """The HTTP+SSE endpoint of ``server``: ``…/sse`` or ``…/servers/<name>/sse``."""
         return self.urls[server]
+
+    def mcp_url(self, server: str = DEFAULT_SERVER) -> str:
+        """The Streamable HTTP endpoint of ``server``: ``…/mcp`` or ``…/servers/<name>/mcp``."""
+        return self.urls[server].removesuffix("/sse") + "/mcp"
 
     @property
     def base_url(self) -> str:
@@ -151,3 +365,36 @@ def _wait_until_serving(host: LiveHost, expected: int, timeout: float) -> None:
             raise HostDidNotStart(f"mcp-host exited with {host.process.returncode}; log:\n{host.log}")
         time.sleep(0.02)
     raise HostDidNotStart(f"mcp-host did not report {expected} server URLs in {timeout} s; log:\n{host.log}")
+
+
+# --- the pytest fixtures (see the module docstring) ----------------------------------------
+
+
+@pytest.fixture
+def mcp_host() -> Callable[..., AbstractAsyncContextManager[InProcessHost]]:
+    """``async with mcp_host(toml, plugins=None, discover=True, strict=True) as host``: see ``start_host``."""
+    return start_host
+
+
+@pytest.fixture
+def mcp_host_client() -> Callable[..., AbstractAsyncContextManager[Client]]:
+    """``async with mcp_host_client(toml, server="default") as client``: see ``start_host_and_connect``."""
+    return start_host_and_connect
+
+
+@pytest.fixture
+def mcp_host_live() -> Iterator[Callable[..., LiveHost]]:
+    """``mcp_host_live(toml, python=..., args=..., env=...)``: a started ``LiveHost`` (see ``run_host``),
+    stopped when the test ends."""
+    with ExitStack() as running:
+
+        def start(config: Config = "", **options: Any) -> LiveHost:
+            return running.enter_context(run_host(config, **options))
+
+        yield start
+
+
+@pytest.fixture
+def mcp_host_plugin() -> Callable[..., PluginRecord]:
+    """``mcp_host_plugin(name, toml="")``: the installed plugin's record; see ``assert_plugin_installed``."""
+    return assert_plugin_installed
