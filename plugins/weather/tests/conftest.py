@@ -11,7 +11,7 @@ if str(Path(__file__).parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).parent))
 
 from fake_open_meteo import FakeOpenMeteo
-from weather_harness import OpenWeather, serve_weather
+from weather_harness import OpenWeather, StartHost, serve_weather
 
 
 @pytest.fixture
@@ -35,6 +35,6 @@ def fake_meteo(_fake_server: FakeOpenMeteo) -> Iterator[FakeOpenMeteo]:
 
 
 @pytest.fixture
-def open_weather(fake_meteo: FakeOpenMeteo) -> OpenWeather:
+def open_weather(mcp_host: StartHost, fake_meteo: FakeOpenMeteo) -> OpenWeather:
     """``async with open_weather(**settings) as served``: the plugin's tools behind an MCP client."""
-    return partial(serve_weather, fake_meteo)
+    return partial(serve_weather, mcp_host, fake_meteo)

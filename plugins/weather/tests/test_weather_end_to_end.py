@@ -1,11 +1,13 @@
 """End to end: a real mcp-host with the installed weather plugin, an SDK client over SSE."""
 
+from collections.abc import Callable
+
 import anyio
 import pytest
 from fake_open_meteo import FakeOpenMeteo
 from mcp import ClientSession
 from mcp.client.sse import sse_client
-from mcp_host.testing import LiveHost, run_host
+from mcp_host.testing import LiveHost
 
 pytestmark = pytest.mark.anyio
 
@@ -24,10 +26,13 @@ forecast_url = "{fake.forecast_url}"
 """
 
 
+StartLiveHost = Callable[..., LiveHost]
+"""The ``mcp_host_live`` fixture."""
+
+
 @pytest.fixture
-def weather_host(fake_meteo: FakeOpenMeteo):
-    with run_host(_config(fake_meteo)) as host:
-        yield host
+def weather_host(fake_meteo: FakeOpenMeteo, mcp_host_live: StartLiveHost) -> LiveHost:
+    return mcp_host_live(_config(fake_meteo))
 
 
 async def test_the_host_lists_both_tools_with_their_schemas(weather_host: LiveHost):
@@ -99,11 +104,11 @@ async def test_a_failing_provider_is_a_clear_tool_error_and_other_sessions_keep_
     assert "Traceback" not in weather_host.log
 
 
-async def test_imperial_units_end_to_end(fake_meteo: FakeOpenMeteo):
-    with run_host(_config(fake_meteo, units="imperial")) as host:
-        async with sse_client(host.sse_url()) as (read, write), ClientSession(read, write) as client:
-            await client.initialize()
-            current = await client.call_tool("get_weather", {"city": "London"})
+async def test_imperial_units_end_to_end(fake_meteo: FakeOpenMeteo, mcp_host_live: StartLiveHost):
+    host = mcp_host_live(_config(fake_meteo, units="imperial"))
+    async with sse_client(host.sse_url()) as (read, write), ClientSession(read, write) as client:
+        await client.initialize()
+        current = await client.call_tool("get_weather", {"city": "London"})
     assert current.structured_content is not None
     assert current.structured_content["units"]["temperature"] == "°F"
     assert "°F" in current.content[0].text  # type: ignore[union-attr]

@@ -1,11 +1,12 @@
 """The plugin as mcp-host sees it: entry point, hooks, settings and lifecycle."""
 
+from collections.abc import Callable
 from importlib.metadata import entry_points
 
-import pluggy
 import pytest
 from fake_open_meteo import FakeOpenMeteo
 from mcp_host import hookspecs
+from mcp_host.plugins import PluginRecord
 from pydantic import ValidationError
 from weather_harness import OpenWeather
 
@@ -19,13 +20,15 @@ def test_entry_point_announces_the_shared_plugin_instance() -> None:
     assert isinstance(mcp_host_weather.plugin, WeatherPlugin)
 
 
-def test_hooks_match_the_host_hook_specs() -> None:
-    manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
-    manager.add_hookspecs(hookspecs)
-    manager.register(WeatherPlugin(), name="weather")  # raises on an unknown hook or argument
+def test_the_host_loads_it_with_its_hooks_settings_and_tools(
+    mcp_host_plugin: Callable[..., PluginRecord],
+) -> None:
+    record = mcp_host_plugin("weather")  # fails on an unknown hook or argument, with the host's error
 
-    manager.check_pending()
-    assert manager.hook.plugin_settings() == [WeatherSettings]
+    assert record.plugin is mcp_host_weather.plugin
+    assert (record.distribution, record.status) == ("mcp-host-weather", "loaded")
+    assert record.settings == WeatherSettings()
+    assert record.contributions.tool_names == ["get_weather", "get_forecast"]
 
 
 def test_settings_defaults() -> None:
