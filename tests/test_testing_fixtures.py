@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -226,3 +227,34 @@ def test_an_author_needs_no_import_to_use_the_fixtures(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stdout
     assert "1 passed" in result.stdout
+
+
+def _contributing_block(marker: str, language: str) -> str:
+    text = (Path(__file__).parent.parent / "CONTRIBUTING.md").read_text()
+    match = re.compile(rf"```{language}\n(.*?)```", re.DOTALL).search(text, text.index(marker))
+    assert match, f"no {language} block after {marker!r}"
+    return textwrap.dedent(match.group(1))
+
+
+@pytest.mark.slow
+def test_the_testing_example_of_contributing_passes(make_scratch_env: Any, tmp_path: Path) -> None:
+    package = tmp_path / "mcp-host-shout"
+    (package / "mcp_host_shout").mkdir(parents=True)
+    (package / "pyproject.toml").write_text(_contributing_block("### 1. The package", "toml"))
+    (package / "mcp_host_shout" / "__init__.py").write_text(
+        _contributing_block("A complete plugin:", "python")
+    )
+    env = make_scratch_env()
+    env.pip_install(package)
+    tests = tmp_path / "tests"
+    tests.mkdir()
+    (tests / "conftest.py").write_text(
+        "import pytest\n\n" + _contributing_block("**`anyio_backend`.**", "python")
+    )
+    (tests / "test_shout.py").write_text(_contributing_block("### 8. Testing", "python"))
+
+    run = [env.python, "-m", "pytest", "-p", "no:cacheprovider", "--rootdir", str(tests), str(tests)]
+    result = subprocess.run(run, capture_output=True, text=True, timeout=300)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "4 passed" in result.stdout
