@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 
-from mcp.server.transport_security import DEFAULT_MAX_REQUEST_BODY_SIZE
+from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
+from mcp.server.auth.middleware.bearer_auth import BearerAuthBackend, RequireAuthMiddleware
 from sse_starlette import EventSourceResponse
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp
 
 from mcp_host.catalog import ServerBlueprint
 from mcp_host.runtime import Host
-from mcp_host.security import transport_security
+from mcp_host.security import StaticTokenVerifier, server_scope, transport_security
 from mcp_host.transport_sse import SseServer
 from mcp_host.transport_streamable import StreamableHttpServer
+
+logger = logging.getLogger(__name__)
 
 
 def create_app(host: Host) -> Starlette:
@@ -24,7 +31,14 @@ def create_app(host: Host) -> Starlette:
     # sse-starlette reads its keep-alive interval from this class attribute, and the SDK's
     # transport offers no other way to set it.
     EventSourceResponse.DEFAULT_PING_INTERVAL = settings.keepalive_s  # type: ignore[assignment]
-    security = transport_security(settings.host)
+    limits = host.config.limits
+    security = transport_security(settings.host, host.config.security)
+    verifier = StaticTokenVerifier(host.config.auth, host.blueprints) if host.config.auth.tokens else None
+
+    def protect(app: ASGIApp, server_key: str) -> ASGIApp:
+        if verifier is None:
+            return app
+        return RequireAuthMiddleware(app, required_scopes=[server_scope(server_key)])
 
     routes: list[BaseRoute] = []
     streamable_servers: list[StreamableHttpServer] = []
@@ -37,21 +51,23 @@ def create_app(host: Host) -> Starlette:
             sessions=host.sessions,
             messages_path=f"{prefix}/messages/",
             security=security,
-            max_request_body_size=DEFAULT_MAX_REQUEST_BODY_SIZE,
+            max_request_body_size=limits.max_body_bytes,
         )
         streamable = StreamableHttpServer(
             blueprint=blueprint,
             factory=host.factory,
             sessions=host.sessions,
             security=security,
-            max_request_body_size=DEFAULT_MAX_REQUEST_BODY_SIZE,
-            idle_timeout_s=settings.session_idle_timeout_s,
+            max_request_body_size=limits.max_body_bytes,
+            idle_timeout_s=limits.session_idle_timeout_s,
         )
         streamable_servers.append(streamable)
-        routes.append(Route(f"{prefix}/sse", endpoint=sse.stream_app, methods=["GET"]))
-        routes.append(Mount(f"{prefix}/messages/", app=sse.handle_message))
-        # An instance, so Starlette passes every method through and adds no /mcp/ redirect.
-        routes.append(Route(f"{prefix}/mcp", endpoint=streamable, methods=["GET", "POST", "DELETE"]))
+        # Instances, not functions: Starlette then passes the raw ASGI call through.
+        routes.append(Route(f"{prefix}/sse", endpoint=protect(sse.stream_app, key), methods=["GET"]))
+        routes.append(Mount(f"{prefix}/messages/", app=protect(sse.handle_message, key)))
+        routes.append(
+            Route(f"{prefix}/mcp", endpoint=protect(streamable, key), methods=["GET", "POST", "DELETE"])
+        )
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse(
@@ -71,7 +87,14 @@ def create_app(host: Host) -> Starlette:
                 await stack.enter_async_context(streamable.running())
             yield
 
-    return Starlette(routes=routes, lifespan=lifespan)
+    middleware = []
+    if verifier is not None:
+        logger.info("bearer tokens required for the MCP endpoints (%d tokens)", len(host.config.auth.tokens))
+        middleware = [
+            Middleware(AuthenticationMiddleware, backend=BearerAuthBackend(verifier)),
+            Middleware(AuthContextMiddleware),
+        ]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
 
 
 def _current_blueprint(host: Host, key: str) -> Callable[[], ServerBlueprint]:

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-HOST_PLUGIN_KEYS = frozenset({"enabled", "prefix", "disabled_tools"})
+HOST_PLUGIN_KEYS = frozenset({"enabled", "prefix", "disabled_tools", "call_timeout_s", "tool_timeouts"})
 """Keys of ``[plugins.<name>]`` that belong to the host; the rest are the plugin's settings."""
 
 SERVER_PATH_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
@@ -50,10 +50,6 @@ class ServerSection(ServerProfile):
     root_path: str = Field("", description="Path prefix when served behind a proxy, e.g. '/mcp-host'.")
     keepalive_s: float = Field(15.0, gt=0, description="Seconds between keep-alive comments on SSE streams.")
     shutdown_grace_s: float = Field(5.0, ge=0, description="Seconds open streams get to finish on shutdown.")
-    max_sessions: int = Field(10_000, ge=1, description="Open client sessions at most; more get HTTP 503.")
-    session_idle_timeout_s: float = Field(
-        1800.0, gt=0, description="Streamable HTTP sessions with no request for this long are closed."
-    )
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level.")
 
     @field_validator("root_path")
@@ -67,6 +63,65 @@ class ServerSection(ServerProfile):
         return ServerProfile.model_validate(self.model_dump(include=set(ServerProfile.model_fields)))
 
 
+class LimitsSection(_Strict):
+    """``[limits]``: what one client, or all of them, may ask of the host."""
+
+    max_sessions: int = Field(10_000, ge=1, description="Open client sessions at most; more get HTTP 503.")
+    session_idle_timeout_s: float = Field(
+        1800.0, gt=0, description="Streamable HTTP sessions with no request for this long are closed."
+    )
+    max_body_bytes: int = Field(
+        4 * 1024 * 1024, ge=1024, description="Largest request body accepted; larger ones get HTTP 413."
+    )
+    call_timeout_s: float = Field(
+        60.0, gt=0, description="A tool call running longer is stopped and reported as timed out."
+    )
+    max_concurrent_calls: int = Field(
+        16, ge=1, description="Tool calls one session may have running at once; more are refused."
+    )
+
+
+class SecuritySection(_Strict):
+    """``[security]``: which ``Host`` and ``Origin`` headers the MCP endpoints accept."""
+
+    dns_rebinding_protection: bool = Field(
+        True, description="Refuse requests whose Host (421) or Origin (403) is not allowed."
+    )
+    allowed_hosts: list[str] | None = Field(
+        None,
+        description="Host header values accepted, 'name' or 'name:port' or 'name:*'; "
+        "derived from the listening address when omitted.",
+    )
+    allowed_origins: list[str] | None = Field(
+        None, description="Origin header values accepted (a missing Origin is always accepted)."
+    )
+
+
+class TokenEntry(_Strict):
+    """One bearer token of ``[auth]``."""
+
+    name: str = Field(min_length=1, description="Who holds the token; it appears in the log.")
+    token: SecretStr = Field(
+        description="The token, at least 16 characters; write it as '${env:NAME}' or '${file:PATH}'."
+    )
+    servers: list[str] | None = Field(
+        None, description="Servers the token may use ('default' for [server]); every server when omitted."
+    )
+
+    @field_validator("token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters")
+        return value
+
+
+class AuthSection(_Strict):
+    """``[auth]``: when tokens are listed, every MCP request needs one of them."""
+
+    tokens: list[TokenEntry] = Field(default_factory=list, description="The accepted bearer tokens.")
+
+
 class PluginEntry(BaseModel):
     """``[plugins.<name>]``: the host's keys; every other key is the plugin's own setting."""
 
@@ -77,6 +132,14 @@ class PluginEntry(BaseModel):
     disabled_tools: list[str] = Field(
         default_factory=list, description="Tools of this plugin not to serve (names before the prefix)."
     )
+    call_timeout_s: float | None = Field(
+        None,
+        gt=0,
+        description="Time limit of this plugin's tool calls; [limits] call_timeout_s when omitted.",
+    )
+    tool_timeouts: dict[str, float] = Field(
+        default_factory=dict, description="Time limits of single tools (names before the prefix), in seconds."
+    )
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -85,6 +148,9 @@ class PluginEntry(BaseModel):
 
 class HostConfig(_Strict):
     server: ServerSection = Field(default_factory=ServerSection)
+    limits: LimitsSection = Field(default_factory=LimitsSection)
+    security: SecuritySection = Field(default_factory=SecuritySection)
+    auth: AuthSection = Field(default_factory=AuthSection)
     servers: dict[str, ServerProfile] = Field(default_factory=dict, description="Named servers.")
     plugins: dict[str, PluginEntry] = Field(default_factory=dict, description="Per-plugin settings.")
 

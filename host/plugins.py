@@ -23,8 +23,9 @@ import pluggy
 from pydantic import BaseModel, ValidationError
 
 from mcp_host import hookspecs
-from mcp_host.config import HOST_PLUGIN_KEYS, HostConfig, Problem, problems_from_validation
+from mcp_host.config import HOST_PLUGIN_KEYS, HostConfig, PluginEntry, Problem, problems_from_validation
 from mcp_host.registration import Collector, Contributions
+from mcp_host.tool_guard import guard_tool
 
 logger = logging.getLogger(__name__)
 
@@ -176,6 +177,44 @@ class PluginManager:
 
     def _configure_one(self, record: PluginRecord, config: HostConfig) -> list[Problem]:
         entry = config.plugin_entry(record.name)
+        problems = self._validate_settings(record, entry)
+        if problems or record.status is not PluginStatus.LOADED:
+            return problems
+        collector = Collector(prefix=entry.prefix, disabled_tools=frozenset(entry.disabled_tools))
+        try:
+            for hook_name, register in (
+                ("register_tools", collector.register_tool),
+                ("register_resources", collector.register_resource),
+                ("register_prompts", collector.register_prompt),
+            ):
+                self.call(record, hook_name, register=register, settings=record.settings)
+        except PluginFailure as exc:
+            self._fail(record, str(exc))
+            return []
+        contributions = collector.contributions
+        contributions.tools = [
+            guard_tool(
+                tool, record.name, _timeout(entry, config, contributions.original_tool_names[tool.name])
+            )
+            for tool in contributions.tools
+        ]
+        record.contributions = contributions
+        return [
+            Problem(
+                f"plugins.{record.name}.{key}",
+                f"{record.name!r} has no tool named {name!r} (its tools: {sorted(collector.seen_tools)})",
+            )
+            for key, names in (
+                ("disabled_tools", entry.disabled_tools),
+                ("tool_timeouts", entry.tool_timeouts),
+            )
+            for name in names
+            if name not in collector.seen_tools
+        ]
+
+    def _validate_settings(self, record: PluginRecord, entry: PluginEntry) -> list[Problem]:
+        """Validate the plugin's table against its model: the user's mistakes are problems,
+        a plugin whose own model or defaults do not work has failed."""
         key_path = ("plugins", record.name)
         try:
             model = self.call(record, "plugin_settings")
@@ -188,34 +227,14 @@ class PluginManager:
             if entry.settings:
                 unknown = ", ".join(sorted(entry.settings))
                 return [Problem(".".join(key_path), f"unknown keys {unknown}: this plugin takes no settings")]
-        else:
-            try:
-                record.settings = model.model_validate(entry.settings)
-            except ValidationError as exc:
-                if entry.settings:
-                    return _with_host_keys(problems_from_validation(exc, model, key_path))
-                self._fail(record, f"its default settings are invalid: {exc.errors()[0]['msg']}")
-                return []
-        collector = Collector(prefix=entry.prefix, disabled_tools=frozenset(entry.disabled_tools))
-        try:
-            self.call(record, "register_tools", register=collector.register_tool, settings=record.settings)
-            self.call(
-                record, "register_resources", register=collector.register_resource, settings=record.settings
-            )
-            self.call(
-                record, "register_prompts", register=collector.register_prompt, settings=record.settings
-            )
-        except PluginFailure as exc:
-            self._fail(record, str(exc))
             return []
-        record.contributions = collector.contributions
-        return [
-            Problem(
-                f"plugins.{record.name}.disabled_tools",
-                f"{record.name!r} has no tool named {missing!r} (its tools: {sorted(collector.seen_tools)})",
-            )
-            for missing in collector.unknown_disabled_tools()
-        ]
+        try:
+            record.settings = model.model_validate(entry.settings)
+        except ValidationError as exc:
+            if entry.settings:
+                return _with_host_keys(problems_from_validation(exc, model, key_path))
+            self._fail(record, f"its default settings are invalid: {exc.errors()[0]['msg']}")
+        return []
 
     def _tool_name_clashes(self) -> list[Problem]:
         owners: dict[str, PluginRecord] = {}
@@ -292,6 +311,13 @@ class PluginManager:
     @staticmethod
     def _report(record: PluginRecord) -> None:
         logger.error("plugin %r (%s) failed and is not served: %s", record.name, record.origin, record.error)
+
+
+def _timeout(entry: PluginEntry, config: HostConfig, tool_name: str) -> float:
+    """A tool's own time limit, else its plugin's, else the host's."""
+    if tool_name in entry.tool_timeouts:
+        return entry.tool_timeouts[tool_name]
+    return entry.call_timeout_s if entry.call_timeout_s is not None else config.limits.call_timeout_s
 
 
 def _with_host_keys(problems: list[Problem]) -> list[Problem]:

@@ -187,7 +187,3 @@ class Collector:
         except Exception as exc:
             raise RegistrationError(f"prompt {name or fn!r} cannot be served: {exc}") from exc
         self.contributions.prompts.append(prompt)
-
-    def unknown_disabled_tools(self) -> list[str]:
-        """Names in ``disabled_tools`` that the plugin never registered: most likely typos."""
-        return sorted(self.disabled_tools - self.seen_tools)

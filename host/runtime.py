@@ -41,8 +41,9 @@ class Host:
     factory: ServerFactory = field(init=False)
 
     def __post_init__(self) -> None:
-        self.sessions = SessionRegistry(self.config.server.max_sessions)
-        self.factory = ServerFactory(self.plugins, self.sessions, host_version())
+        limits = self.config.limits
+        self.sessions = SessionRegistry(limits.max_sessions)
+        self.factory = ServerFactory(self.plugins, self.sessions, host_version(), limits.max_concurrent_calls)
 
     def raise_for_problems(self) -> None:
         """The config's mistakes, if any, as one ``ConfigError``."""

@@ -16,6 +16,7 @@ from typing import Any
 import anyio
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
+from mcp_types import CallToolResult, TextContent
 
 from mcp_host.catalog import ServerBlueprint
 from mcp_host.plugins import PluginFailure, PluginManager
@@ -30,10 +31,13 @@ SESSION_ENDED_BUDGET_S = 5.0
 class ServerFactory:
     """Builds and runs the per-client servers of one host."""
 
-    def __init__(self, plugins: PluginManager, sessions: SessionRegistry, version: str) -> None:
+    def __init__(
+        self, plugins: PluginManager, sessions: SessionRegistry, version: str, max_concurrent_calls: int
+    ) -> None:
         self.plugins = plugins
         self.sessions = sessions
         self.version = version
+        self.max_concurrent_calls = max_concurrent_calls
 
     def build(self, blueprint: ServerBlueprint, session: HostSession) -> MCPServer[HostSession]:
         profile = blueprint.profile
@@ -51,7 +55,7 @@ class ServerFactory:
             tools=list(blueprint.tools),
             resources=list(blueprint.resources),
             lifespan=session_scope,
-            middleware=[_PluginSessionMiddleware(blueprint, session)],
+            middleware=[_CallLimit(self.max_concurrent_calls), _PluginSessionMiddleware(blueprint, session)],
             warn_on_duplicate_prompts=False,
         )
         for template in blueprint.resource_templates:
@@ -110,6 +114,28 @@ class ServerFactory:
                 await self.plugins.call_async(record, hook, session=view, settings=record.settings)
             except PluginFailure as exc:
                 logger.error("plugin %r, session %s: %s", record.name, session.id, exc)
+
+
+class _CallLimit:
+    """Refuses a session's tool call while it already has ``limit`` of them running."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._running = 0
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        if ctx.method != "tools/call":
+            return await call_next(ctx)
+        if self._running >= self._limit:
+            message = (
+                f"too many tool calls at once: at most {self._limit} per session; retry when one has finished"
+            )
+            return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
+        self._running += 1
+        try:
+            return await call_next(ctx)
+        finally:
+            self._running -= 1
 
 
 class _PluginSessionMiddleware:

@@ -23,6 +23,11 @@ from uuid import uuid4
 
 import anyio
 import anyio.abc
+from mcp.server.auth.middleware.bearer_auth import (
+    AuthenticatedUser,
+    AuthorizationContext,
+    authorization_context,
+)
 from mcp.server.streamable_http import MCP_SESSION_ID_HEADER, StreamableHTTPServerTransport
 from mcp.server.transport_security import RequestBodyLimitMiddleware, TransportSecuritySettings
 from mcp.shared.inbound import MCP_PROTOCOL_VERSION_HEADER
@@ -76,6 +81,7 @@ class StreamableHttpServer:
         self._security = security
         self._idle_timeout_s = idle_timeout_s
         self._transports: dict[str, StreamableHTTPServerTransport] = {}
+        self._owners: dict[str, AuthorizationContext | None] = {}
         self._admission = anyio.Lock()
         self._task_group: anyio.abc.TaskGroup | None = None
         self._app = RequestBodyLimitMiddleware(self._handle, max_request_body_size)
@@ -110,7 +116,8 @@ class StreamableHttpServer:
             await self._open_session(scope, _replay(body, receive), send)
             return
         transport = self._transports.get(session_id)
-        if transport is None:
+        if transport is None or self._owners.get(session_id) != _credential(scope):
+            # Another credential's session is answered exactly like an unknown one.
             await _error("Session not found", 404, INVALID_REQUEST)(scope, receive, send)
             return
         completing_send = CompletingSend(send)
@@ -145,6 +152,7 @@ class StreamableHttpServer:
                 idle_timeout=self._idle_timeout_s,
             )
             self._transports[session_id] = transport
+            self._owners[session_id] = _credential(scope)
         established = False
         try:
             if self._task_group is None:
@@ -184,9 +192,16 @@ class StreamableHttpServer:
     async def _discard(self, session_id: str, transport: StreamableHTTPServerTransport) -> None:
         """Forget the session at once (its id answers 404 from now on), then close its transport."""
         self._transports.pop(session_id, None)
+        self._owners.pop(session_id, None)
         if not transport.is_terminated:
             with anyio.CancelScope(shield=True):
                 await transport.terminate()
+
+
+def _credential(scope: Scope) -> AuthorizationContext | None:
+    """Who opened or uses a session: the bearer token's identity, when tokens are required."""
+    user = scope.get("user")
+    return authorization_context(user) if isinstance(user, AuthenticatedUser) else None
 
 
 def _is_initialize(body: bytes) -> bool:

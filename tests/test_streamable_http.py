@@ -102,7 +102,7 @@ async def test_named_servers_are_at_their_own_mcp_path(plugin_env):
 
 
 async def test_idle_sessions_are_closed(plugin_env):
-    with run_host("[server]\nsession_idle_timeout_s = 0.5\n" + QUIET, python=plugin_env.python) as host:
+    with run_host("[limits]\nsession_idle_timeout_s = 0.5\n" + QUIET, python=plugin_env.python) as host:
         async with httpx2.AsyncClient() as http:
             opened = await http.post(_mcp(host), json=INITIALIZE, headers=HEADERS)
             assert opened.status_code == 200
@@ -118,7 +118,7 @@ async def test_idle_sessions_are_closed(plugin_env):
 
 
 async def test_past_the_session_limit_new_sessions_get_503_on_both_transports(plugin_env):
-    with run_host("[server]\nmax_sessions = 1\n" + QUIET, python=plugin_env.python) as host:
+    with run_host("[limits]\nmax_sessions = 1\n" + QUIET, python=plugin_env.python) as host:
         async with streamable_http_client(_mcp(host)) as (read, write), ClientSession(read, write) as client:
             await client.initialize()
             async with httpx2.AsyncClient() as http:
