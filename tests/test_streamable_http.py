@@ -98,7 +98,7 @@ async def test_named_servers_are_at_their_own_mcp_path(plugin_env):
             init = await client.initialize()
             tools = sorted(tool.name for tool in (await client.list_tools()).tools)
     assert init.server_info.name == "counting"
-    assert tools == ["increment", "nap", "whoami"]
+    assert tools == ["crash", "increment", "nap", "sync_nap", "whoami"]
 
 
 async def test_idle_sessions_are_closed(plugin_env):

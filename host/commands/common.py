@@ -1,10 +1,8 @@
-"""What the commands share: exit codes, the config argument, logging."""
+"""What the commands share: exit codes and the config argument."""
 
 from __future__ import annotations
 
 import argparse
-import logging
-import sys
 from pathlib import Path
 
 from mcp_host.config import HostConfig, load_config
@@ -28,16 +26,3 @@ def load(path: Path | None, overrides: dict[str, object] | None = None) -> tuple
         server = config.server.model_copy(update={k: v for k, v in overrides.items() if v is not None})
         config = config.model_copy(update={"server": server})
     return config, str(path) if path else "<defaults>"
-
-
-def configure_logging(level: str) -> None:
-    # Before any MCPServer exists: the SDK calls logging.basicConfig when one is created.
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        stream=sys.stderr,
-        force=True,
-    )
-    # Plugins' HTTP clients would log every request, with its query, at INFO.
-    for chatty in ("httpx2", "httpcore2"):
-        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))

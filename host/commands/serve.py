@@ -18,9 +18,9 @@ from mcp_host.commands.common import (
     EXIT_OK,
     EXIT_USAGE,
     add_config_argument,
-    configure_logging,
     load,
 )
+from mcp_host.logs import configure_logging
 from mcp_host.runtime import Host, StrictModeError, prepare_host
 
 NAME = "serve"

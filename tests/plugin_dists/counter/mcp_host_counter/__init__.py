@@ -1,6 +1,7 @@
 """A plugin that keeps per-client state and records its session hooks in a file."""
 
 import json
+import time
 from pathlib import Path
 
 import anyio
@@ -52,9 +53,20 @@ def register_tools(register, settings):
             raise
         return "rested"
 
+    def sync_nap(seconds: float) -> str:
+        """Sleep in a plain function, which the host runs in a worker thread."""
+        time.sleep(seconds)
+        return "rested"
+
+    async def crash() -> str:
+        """Fail the way a buggy tool does."""
+        raise RuntimeError("database password is hunter2")
+
     register(increment)
     register(whoami)
     register(nap)
+    register(sync_nap)
+    register(crash)
 
 
 @hookimpl
