@@ -182,3 +182,34 @@ async def test_sigterm_stops_the_host_quickly_with_sessions_open(plugin_env, tmp
     assert "without completing response" not in host.log
     # The session ended properly: its plugins' session_ended hook ran.
     assert f'"event": "ended", "session": "{session_id}"' in events.read_text()
+
+
+async def test_deleting_a_session_mid_call_cancels_the_call(plugin_env, tmp_path):
+    events = tmp_path / "events.jsonl"
+    with run_host(f"[plugins.counter]\nevents_file = '{events}'\n" + QUIET, python=plugin_env.python) as host:
+        async with httpx2.AsyncClient(timeout=30) as http:
+            opened = await http.post(_mcp(host), json=INITIALIZE, headers=HEADERS)
+            session = {**HEADERS, "Mcp-Session-Id": opened.headers["mcp-session-id"]}
+            await http.post(
+                _mcp(host), json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=session
+            )
+            call = {
+                "jsonrpc": "2.0",
+                "id": 2,
+                "method": "tools/call",
+                "params": {"name": "nap", "arguments": {"seconds": 60}},
+            }
+            async with anyio.create_task_group() as tasks:
+
+                async def call_nap() -> None:
+                    await http.post(_mcp(host), json=call, headers=session)
+
+                tasks.start_soon(call_nap)
+                with anyio.fail_after(10):
+                    while "nap started" not in (events.read_text() if events.exists() else ""):
+                        await anyio.sleep(0.05)
+                assert (await http.delete(_mcp(host), headers=session)).status_code == 200
+                with anyio.fail_after(10):
+                    while "nap cancelled" not in events.read_text():
+                        await anyio.sleep(0.05)
+                tasks.cancel_scope.cancel()
