@@ -8,12 +8,13 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
 from mcp.server.auth.middleware.bearer_auth import BearerAuthBackend, RequireAuthMiddleware
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sse_starlette import EventSourceResponse
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp
 
@@ -70,15 +71,28 @@ def create_app(host: Host) -> Starlette:
         )
 
     async def healthz(request: Request) -> JSONResponse:
-        return JSONResponse(
-            {
-                "status": "ok" if host.ready else "starting",
-                "sessions": len(host.sessions),
-                "sessions_by_server": host.sessions.counts(),
-            }
-        )
+        """Liveness: the process answers."""
+        return JSONResponse({"status": "ok", "sessions": len(host.sessions)})
+
+    async def readyz(request: Request) -> JSONResponse:
+        """Readiness: plugins started and sessions accepted (not at the session limit)."""
+        plugins = {record.name: str(record.status) for record in host.plugins.records.values()}
+        ready = host.ready and not host.sessions.is_full()
+        body = {
+            "status": "ready" if ready else "not ready",
+            "accepting_sessions": ready,
+            "sessions": len(host.sessions),
+            "sessions_by_server": host.sessions.counts(),
+            "plugins": plugins,
+        }
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    async def metrics(request: Request) -> Response:
+        return Response(generate_latest(host.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     routes.append(Route("/healthz", endpoint=healthz, methods=["GET"]))
+    routes.append(Route("/readyz", endpoint=readyz, methods=["GET"]))
+    routes.append(Route("/metrics", endpoint=metrics, methods=["GET"]))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -51,6 +51,7 @@ class ServerSection(ServerProfile):
     keepalive_s: float = Field(15.0, gt=0, description="Seconds between keep-alive comments on SSE streams.")
     shutdown_grace_s: float = Field(5.0, ge=0, description="Seconds open streams get to finish on shutdown.")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level.")
+    log_format: Literal["text", "json"] = Field("text", description="'json' for one JSON object per line.")
 
     @field_validator("root_path")
     @classmethod

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+LogFormat = Literal["text", "json"]
 
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
@@ -23,9 +28,33 @@ class _OneLineForBadMessages(logging.Filter):
         return True
 
 
-def configure_logging(level: str) -> None:
+_STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message"}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for log pipelines: the usual fields, plus the structured
+    ``extra`` fields the host attaches (``event``, ``session_id``, ``tool``, ``outcome``...)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        document: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        document.update(
+            (key, value) for key, value in vars(record).items() if key not in _STANDARD_ATTRIBUTES
+        )
+        if record.exc_info:
+            document["exception"] = self.formatException(record.exc_info)
+        return json.dumps(document, default=str)
+
+
+def configure_logging(level: str, log_format: LogFormat = "text") -> None:
     # Before any MCPServer exists: the SDK calls logging.basicConfig when one is created.
-    logging.basicConfig(level=level.upper(), format=FORMAT, stream=sys.stderr, force=True)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(FORMAT))
+    logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
     logging.getLogger("mcp.server.sse").addFilter(_OneLineForBadMessages())
     # Plugins' HTTP clients would log every request, with its query, at INFO.
     for chatty in ("httpx2", "httpcore2"):

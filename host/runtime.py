@@ -11,6 +11,7 @@ from typing import Any
 
 from mcp_host.catalog import ServerBlueprint, build_blueprints
 from mcp_host.config import ConfigError, HostConfig, Problem
+from mcp_host.metrics import HostMetrics
 from mcp_host.plugins import PluginManager
 from mcp_host.servers import ServerFactory
 from mcp_host.session import SessionRegistry
@@ -38,12 +39,16 @@ class Host:
     problems: list[Problem] = field(default_factory=list)
     sessions: SessionRegistry = field(init=False)
     ready: bool = False
+    metrics: HostMetrics = field(init=False)
     factory: ServerFactory = field(init=False)
 
     def __post_init__(self) -> None:
         limits = self.config.limits
         self.sessions = SessionRegistry(limits.max_sessions)
-        self.factory = ServerFactory(self.plugins, self.sessions, host_version(), limits.max_concurrent_calls)
+        self.metrics = HostMetrics(self.sessions, self.plugins)
+        self.factory = ServerFactory(
+            self.plugins, self.sessions, self.metrics, host_version(), limits.max_concurrent_calls
+        )
 
     def raise_for_problems(self) -> None:
         """The config's mistakes, if any, as one ``ConfigError``."""

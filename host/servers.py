@@ -19,6 +19,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp_types import CallToolResult, TextContent
 
 from mcp_host.catalog import ServerBlueprint
+from mcp_host.metrics import HostMetrics
 from mcp_host.plugins import PluginFailure, PluginManager
 from mcp_host.session import HostSession, SessionRegistry, acting_for
 
@@ -32,10 +33,16 @@ class ServerFactory:
     """Builds and runs the per-client servers of one host."""
 
     def __init__(
-        self, plugins: PluginManager, sessions: SessionRegistry, version: str, max_concurrent_calls: int
+        self,
+        plugins: PluginManager,
+        sessions: SessionRegistry,
+        metrics: HostMetrics,
+        version: str,
+        max_concurrent_calls: int,
     ) -> None:
         self.plugins = plugins
         self.sessions = sessions
+        self.metrics = metrics
         self.version = version
         self.max_concurrent_calls = max_concurrent_calls
 
@@ -55,7 +62,10 @@ class ServerFactory:
             tools=list(blueprint.tools),
             resources=list(blueprint.resources),
             lifespan=session_scope,
-            middleware=[_CallLimit(self.max_concurrent_calls), _PluginSessionMiddleware(blueprint, session)],
+            middleware=[
+                _ToolCalls(session, self.metrics, self.max_concurrent_calls),
+                _PluginSessionMiddleware(blueprint, session),
+            ],
             warn_on_duplicate_prompts=False,
         )
         for template in blueprint.resource_templates:
@@ -88,7 +98,14 @@ class ServerFactory:
         self, blueprint: ServerBlueprint, session: HostSession
     ) -> AsyncIterator[None]:
         self.sessions.add(session)
-        logger.info("session %s opened on server %r (%s)", session.id, blueprint.key, session.transport)
+        self.metrics.sessions_opened.labels(blueprint.key, session.transport).inc()
+        logger.info(
+            "session %s opened on server %r (%s)",
+            session.id,
+            blueprint.key,
+            session.transport,
+            extra={"event": "session_opened", **session.log_fields()},
+        )
         try:
             await self._call_session_hooks("session_started", blueprint, session)
             yield
@@ -104,7 +121,13 @@ class ServerFactory:
             session.plugin_state.clear()
             self.sessions.remove(session.id)
             elapsed = time.time() - session.started_at
-            logger.info("session %s closed on server %r after %.1f s", session.id, blueprint.key, elapsed)
+            logger.info(
+                "session %s closed on server %r after %.1f s",
+                session.id,
+                blueprint.key,
+                elapsed,
+                extra={"event": "session_closed", "duration_s": round(elapsed, 3), **session.log_fields()},
+            )
 
     async def _call_session_hooks(self, hook: str, blueprint: ServerBlueprint, session: HostSession) -> None:
         """A plugin's failing session hook is logged; the session and the other plugins go on."""
@@ -116,26 +139,60 @@ class ServerFactory:
                 logger.error("plugin %r, session %s: %s", record.name, session.id, exc)
 
 
-class _CallLimit:
-    """Refuses a session's tool call while it already has ``limit`` of them running."""
+class _ToolCalls:
+    """A session's tool calls: at most ``limit`` running at once, and each one logged and counted."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, session: HostSession, metrics: HostMetrics, limit: int) -> None:
+        self._session = session
+        self._metrics = metrics
         self._limit = limit
         self._running = 0
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         if ctx.method != "tools/call":
             return await call_next(ctx)
+        tool = str((ctx.params or {}).get("name"))
         if self._running >= self._limit:
+            self._record(tool, "refused", 0.0)
             message = (
                 f"too many tool calls at once: at most {self._limit} per session; retry when one has finished"
             )
             return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
         self._running += 1
+        started = time.perf_counter()
+        outcome = "cancelled"
         try:
-            return await call_next(ctx)
+            result = await call_next(ctx)
+            outcome = "error" if _is_error(result) else "ok"
+            return result
         finally:
             self._running -= 1
+            self._record(tool, outcome, time.perf_counter() - started)
+
+    def _record(self, tool: str, outcome: str, seconds: float) -> None:
+        self._metrics.tool_call(self._session.server, tool, outcome, seconds)
+        logger.info(
+            "tool %s on session %s (server %r): %s in %.0f ms",
+            tool,
+            self._session.id,
+            self._session.server,
+            outcome,
+            seconds * 1000,
+            extra={
+                "event": "tool_call",
+                "tool": tool,
+                "outcome": outcome,
+                "duration_ms": round(seconds * 1000, 1),
+                **self._session.log_fields(),
+            },
+        )
+
+
+def _is_error(result: HandlerResult) -> bool:
+    # Inner middleware hands results on as models or, once serialised, as wire dicts.
+    if isinstance(result, CallToolResult):
+        return result.is_error
+    return isinstance(result, dict) and bool(result.get("isError"))
 
 
 class _PluginSessionMiddleware:

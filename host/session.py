@@ -29,6 +29,10 @@ class HostSession:
     def for_plugin(self, plugin: str) -> PluginSession:
         return PluginSession(self, plugin)
 
+    def log_fields(self) -> dict[str, str]:
+        """What identifies the session in structured log records."""
+        return {"session_id": self.id, "server": self.server, "transport": self.transport}
+
 
 class PluginSession:
     """A plugin's view of one client session: shared identity, private ``state``."""

@@ -28,6 +28,7 @@ would clash with anyio's own).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -350,9 +351,19 @@ def _read_lines(process: subprocess.Popen[str], host: LiveHost) -> None:
     for line in process.stdout:
         line = line.rstrip("\n")
         host.log_lines.append(line)
-        match = _SERVING.search(line)
+        match = _SERVING.search(_message_of(line))
         if match:
             host.urls[match.group("key") or "default"] = match.group("url")
+
+
+def _message_of(line: str) -> str:
+    """The message of a log line, in the text format or the JSON one (``--log-format json``)."""
+    if line.startswith("{"):
+        try:
+            return str(json.loads(line).get("message", ""))
+        except ValueError:
+            return line
+    return line
 
 
 def _wait_until_serving(host: LiveHost, expected: int, timeout: float) -> None:

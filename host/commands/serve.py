@@ -38,15 +38,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--log-level", choices=["debug", "info", "warning", "error"], help="overrides [server] log_level"
     )
+    parser.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        help="overrides [server] log_format ('json': one object a line)",
+    )
     parser.add_argument("--strict", action="store_true", help="exit with an error if any plugin fails")
 
 
 def run(args: argparse.Namespace) -> int:
-    config, source = load(args.config, {"host": args.host, "port": args.port, "log_level": args.log_level})
+    config, source = load(
+        args.config,
+        {"host": args.host, "port": args.port, "log_level": args.log_level, "log_format": args.log_format},
+    )
     if args.port is not None and not 0 <= args.port <= 65535:
         print(f"mcp-host: --port must be between 0 and 65535, not {args.port}", file=sys.stderr)
         return EXIT_USAGE
-    configure_logging(config.server.log_level)
+    configure_logging(config.server.log_level, config.server.log_format)
     host = prepare_host(config, source)
     host.raise_for_problems()
     try:

@@ -1,0 +1,72 @@
+"""Prometheus metrics of one host, served at ``/metrics``.
+
+Open sessions and plugin status are read from the host's own state when scraped, so they
+cannot drift from it; tool calls are counted as they finish.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from mcp_host.plugins import PluginManager, PluginStatus
+from mcp_host.session import SessionRegistry
+
+CALL_SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+
+
+class _LiveState(Collector):
+    def __init__(self, sessions: SessionRegistry, plugins: PluginManager) -> None:
+        self._sessions = sessions
+        self._plugins = plugins
+
+    def collect(self) -> Iterator[Metric]:
+        sessions = GaugeMetricFamily(
+            "mcp_host_sessions", "Open client sessions.", labels=["server", "transport"]
+        )
+        for server, by_transport in self._sessions.counts().items():
+            for transport, count in by_transport.items():
+                sessions.add_metric([server, transport], count)
+        yield sessions
+        plugins = GaugeMetricFamily(
+            "mcp_host_plugin_status", "1 for the status each plugin is in.", labels=["plugin", "status"]
+        )
+        for record in self._plugins.records.values():
+            for status in PluginStatus:
+                plugins.add_metric([record.name, str(status)], 1 if record.status is status else 0)
+        yield plugins
+
+
+class HostMetrics:
+    """The metrics of one host, in a registry of their own (several hosts can share a process)."""
+
+    def __init__(self, sessions: SessionRegistry, plugins: PluginManager) -> None:
+        self.registry = CollectorRegistry()
+        self.registry.register(_LiveState(sessions, plugins))
+        self.sessions_opened = Counter(
+            "mcp_host_sessions_opened",
+            "Client sessions opened.",
+            ["server", "transport"],
+            registry=self.registry,
+        )
+        self.tool_calls = Counter(
+            "mcp_host_tool_calls",
+            "Tool calls by outcome: ok, error (a tool error), refused (over the session's limit), "
+            "cancelled (the client left or cancelled).",
+            ["server", "tool", "outcome"],
+            registry=self.registry,
+        )
+        self.tool_call_seconds = Histogram(
+            "mcp_host_tool_call_duration_seconds",
+            "How long tool calls took.",
+            ["server", "tool"],
+            buckets=CALL_SECONDS_BUCKETS,
+            registry=self.registry,
+        )
+
+    def tool_call(self, server: str, tool: str, outcome: str, seconds: float) -> None:
+        self.tool_calls.labels(server, tool, outcome).inc()
+        self.tool_call_seconds.labels(server, tool).observe(seconds)

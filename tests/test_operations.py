@@ -1,0 +1,69 @@
+"""What an operator sees: health, readiness, metrics and the log."""
+
+from __future__ import annotations
+
+import json
+
+import httpx2
+import pytest
+from mcp import ClientSession
+from mcp.client.sse import sse_client
+from mcp.client.streamable_http import streamable_http_client
+
+from mcp_host.testing import run_host
+
+pytestmark = pytest.mark.anyio
+
+QUIET = "[plugins.broken]\nenabled = false\n"
+
+
+async def test_health_readiness_and_metrics(plugin_env):
+    with run_host("[limits]\nmax_sessions = 1\n" + QUIET, python=plugin_env.python) as host:
+        async with httpx2.AsyncClient() as http:
+            ready = await http.get(host.url("/readyz"))
+            async with sse_client(host.sse_url()) as (read, write), ClientSession(read, write) as client:
+                await client.initialize()
+                await client.call_tool("increment", {})
+                await client.call_tool("increment", {"by": 0})
+                await client.call_tool("crash", {})
+                full = await http.get(host.url("/readyz"))
+                health = await http.get(host.url("/healthz"))
+                metrics = (await http.get(host.url("/metrics"))).text
+    assert ready.status_code == 200
+    assert ready.json()["plugins"].items() >= {"broken": "disabled", "counter": "loaded"}.items()
+    assert full.status_code == 503
+    assert full.json()["accepting_sessions"] is False
+    assert health.status_code == 200
+    assert health.json()["sessions"] == 1
+    assert 'mcp_host_sessions{server="default",transport="sse"} 1.0' in metrics
+    assert 'mcp_host_sessions_opened_total{server="default",transport="sse"} 1.0' in metrics
+    assert 'mcp_host_tool_calls_total{outcome="ok",server="default",tool="increment"} 1.0' in metrics
+    assert 'mcp_host_tool_calls_total{outcome="error",server="default",tool="increment"} 1.0' in metrics
+    assert 'mcp_host_tool_calls_total{outcome="error",server="default",tool="crash"} 1.0' in metrics
+    assert 'mcp_host_tool_call_duration_seconds_count{server="default",tool="increment"} 2.0' in metrics
+    assert 'mcp_host_plugin_status{plugin="counter",status="loaded"} 1.0' in metrics
+    assert 'mcp_host_plugin_status{plugin="broken",status="disabled"} 1.0' in metrics
+
+
+async def test_json_logs_have_one_record_per_session_and_tool_call(plugin_env):
+    with run_host(QUIET, python=plugin_env.python, args=["--log-format", "json"]) as host:
+        async with (
+            streamable_http_client(host.mcp_url()) as (read, write),
+            ClientSession(read, write) as client,
+        ):
+            await client.initialize()
+            session_id = (await client.call_tool("whoami", {})).content[0].text  # type: ignore[union-attr]
+        host.wait_for_log(r'"event": "session_closed"')
+    records = [json.loads(line) for line in host.log_lines]
+    by_event = {record.get("event"): record for record in records}
+    assert by_event["session_opened"]["session_id"] == session_id
+    assert by_event["session_opened"]["transport"] == "streamable-http"
+    call = by_event["tool_call"]
+    assert (call["tool"], call["outcome"], call["server"], call["session_id"]) == (
+        "whoami",
+        "ok",
+        "default",
+        session_id,
+    )
+    assert call["duration_ms"] >= 0
+    assert {"time", "level", "logger", "message"} <= set(call)
