@@ -1,11 +1,14 @@
-"""What the commands share: exit codes and the config argument."""
+"""What the commands share: exit codes, the config argument, the host a config describes."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 
-from mcp_host.config import HostConfig, load_config
+from mcp_host.catalog import ServerBlueprint
+from mcp_host.config import ConfigError, HostConfig, Problem, load_config
+from mcp_host.runtime import Host, prepare_host
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -26,3 +29,34 @@ def load(path: Path | None, overrides: dict[str, object] | None = None) -> tuple
         server = config.server.model_copy(update={k: v for k, v in overrides.items() if v is not None})
         config = config.model_copy(update={"server": server})
     return config, str(path) if path else "<defaults>"
+
+
+def prepare(path: Path | None) -> Host:
+    """The host a config describes, plugins loaded and configured but not started.
+
+    Raises ``ConfigError`` for the config's mistakes, which the CLI reports with exit 2.
+    """
+    # The commands report plugin failures themselves; the log would say it twice.
+    logging.getLogger("mcp_host").setLevel(logging.CRITICAL)
+    config, source = load(path)
+    host = prepare_host(config, source)
+    host.raise_for_problems()
+    return host
+
+
+def connect_url(host: Host, blueprint: ServerBlueprint, transport_path: str) -> str:
+    """The URL a client on this machine uses to reach one server."""
+    settings = host.config.server
+    address = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    shown = f"[{address}]" if ":" in address else address
+    return f"http://{shown}:{settings.port}{settings.root_path}{transport_path}"
+
+
+def select_servers(host: Host, name: str | None) -> list[ServerBlueprint]:
+    """Every server, or the one named (``default`` is [server]); an unknown name is a usage error."""
+    if name is None:
+        return list(host.blueprints.values())
+    if name not in host.blueprints:
+        known = ", ".join(host.blueprints)
+        raise ConfigError(host.source, [Problem("servers", f"no server named {name!r} (servers: {known})")])
+    return [host.blueprints[name]]
