@@ -71,13 +71,17 @@ def create_app(host: Host) -> Starlette:
         )
 
     async def healthz(request: Request) -> JSONResponse:
-        """Liveness: the process answers."""
-        return JSONResponse({"status": "ok", "sessions": len(host.sessions)})
+        """Liveness: the process answers (and, in a cluster, which worker it is)."""
+        body: dict[str, object] = {"status": "ok", "sessions": len(host.sessions)}
+        if host.cluster is not None:
+            body["worker"] = host.cluster.worker
+        return JSONResponse(body)
 
     async def readyz(request: Request) -> JSONResponse:
-        """Readiness: plugins started and sessions accepted (not at the session limit)."""
+        """Readiness: plugins started and sessions accepted (not at the session limit, and in a
+        cluster, Redis reachable)."""
         plugins = {record.name: str(record.status) for record in host.plugins.records.values()}
-        ready = host.ready and not host.sessions.is_full()
+        ready = host.ready and host.sessions.admission_refusal() is None
         body = {
             "status": "ready" if ready else "not ready",
             "accepting_sessions": ready,

@@ -123,6 +123,47 @@ class AuthSection(_Strict):
     tokens: list[TokenEntry] = Field(default_factory=list, description="The accepted bearer tokens.")
 
 
+class ClusterSection(_Strict):
+    """``[cluster]``: several host processes share their sessions through Redis.
+
+    Without this table the host is one process and never imports a Redis client.
+    """
+
+    redis_url: SecretStr = Field(
+        description="Redis to share session routing through, e.g. 'redis://127.0.0.1:6379/0'; "
+        "may be written as '${env:NAME}' when it holds a password."
+    )
+    key_prefix: str = Field(
+        "mcp-host", min_length=1, description="Prefix of every Redis key and channel of this cluster."
+    )
+    advertise_host: str = Field(
+        "127.0.0.1",
+        min_length=1,
+        description="Address each process listens on for requests forwarded by the others, and "
+        "gives them to reach it: a loopback address when all processes share one machine.",
+    )
+    internal_port: int = Field(
+        0,
+        ge=0,
+        le=65535,
+        description="Port of that internal listener; 0 picks a free one. With --workers N, "
+        "worker i uses internal_port + i.",
+    )
+    session_ttl_s: float = Field(
+        30.0,
+        ge=1,
+        description="How long a session's routing entry outlives its process if that process dies; "
+        "live sessions refresh it every third of this.",
+    )
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+
 class PluginEntry(BaseModel):
     """``[plugins.<name>]``: the host's keys; every other key is the plugin's own setting."""
 
@@ -152,6 +193,9 @@ class HostConfig(_Strict):
     limits: LimitsSection = Field(default_factory=LimitsSection)
     security: SecuritySection = Field(default_factory=SecuritySection)
     auth: AuthSection = Field(default_factory=AuthSection)
+    cluster: ClusterSection | None = Field(
+        None, description="Share sessions between several host processes through Redis."
+    )
     servers: dict[str, ServerProfile] = Field(default_factory=dict, description="Named servers.")
     plugins: dict[str, PluginEntry] = Field(default_factory=dict, description="Per-plugin settings.")
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp_host.catalog import ServerBlueprint, build_blueprints
 from mcp_host.config import ConfigError, HostConfig, Problem
@@ -15,6 +15,9 @@ from mcp_host.metrics import HostMetrics
 from mcp_host.plugins import PluginManager
 from mcp_host.servers import ServerFactory
 from mcp_host.session import SessionRegistry
+
+if TYPE_CHECKING:
+    from mcp_host.cluster.node import ClusterNode
 
 logger = logging.getLogger(__name__)
 
@@ -41,10 +44,15 @@ class Host:
     ready: bool = False
     metrics: HostMetrics = field(init=False)
     factory: ServerFactory = field(init=False)
+    cluster: ClusterNode | None = field(init=False, default=None)
+    """This process's membership of a cluster, with ``[cluster]`` in the config."""
 
     def __post_init__(self) -> None:
         limits = self.config.limits
         self.sessions = SessionRegistry(limits.max_sessions)
+        if self.config.cluster is not None:
+            self.cluster = _cluster_node(self.config, self.source)
+            self.sessions.routing = self.cluster
         self.metrics = HostMetrics(self.sessions, self.plugins)
         self.factory = ServerFactory(
             self.plugins, self.sessions, self.metrics, host_version(), limits.max_concurrent_calls
@@ -63,18 +71,36 @@ class Host:
 
     @asynccontextmanager
     async def running(self, strict: bool = False) -> AsyncIterator[None]:
-        """Start the plugins' shared resources for the host's lifetime, and stop them after."""
-        await self.plugins.start()
-        try:
-            if strict:
-                self.check_strict()
-            # A plugin that failed to start takes its tools out of every server.
-            self.blueprints, _ = build_blueprints(self.config, self.plugins.records.values())
-            self.ready = True
-            yield
-        finally:
-            self.ready = False
-            await self.plugins.stop()
+        """Start the plugins' shared resources for the host's lifetime, and stop them after.
+
+        With ``[cluster]``, join the cluster first: ``ClusterUnavailable`` if Redis cannot be
+        reached, before any plugin started.
+        """
+        async with AsyncExitStack() as stack:
+            if self.cluster is not None:
+                await stack.enter_async_context(self.cluster.running())
+            await self.plugins.start()
+            try:
+                if strict:
+                    self.check_strict()
+                # A plugin that failed to start takes its tools out of every server.
+                self.blueprints, _ = build_blueprints(self.config, self.plugins.records.values())
+                self.ready = True
+                yield
+            finally:
+                self.ready = False
+                await self.plugins.stop()
+
+
+def _cluster_node(config: HostConfig, source: str) -> ClusterNode:
+    """Imported only here: a host without ``[cluster]`` never loads a Redis client."""
+    assert config.cluster is not None
+    try:
+        from mcp_host.cluster.node import ClusterNode
+    except ImportError as exc:
+        problem = Problem("cluster", f"needs the redis package ({exc}): pip install 'mcp-host[cluster]'")
+        raise ConfigError(source, [problem]) from None
+    return ClusterNode(config.cluster, config.limits.max_body_bytes)
 
 
 def prepare_host(

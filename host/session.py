@@ -2,8 +2,10 @@
 
 A ``HostSession`` exists from the moment a client's MCP server starts until its connection
 ends. The ``SessionRegistry`` is the one place that knows which sessions are live in this
-process; transports register and unregister sessions through it, so a registry that also
-publishes ownership elsewhere (for routing across processes) can replace it.
+process; transports register and unregister sessions through it. When several processes
+share their sessions (``[cluster]``), its ``routing`` tells the others which process owns
+which session, and hands them requests for sessions owned elsewhere; without it, nothing
+about a session ever leaves the process.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
+
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 
 @dataclass
@@ -92,12 +96,51 @@ def acting_for(session: PluginSession) -> Iterator[None]:
         _current.reset(token)
 
 
+class SessionRouting(Protocol):
+    """Routing of sessions between the processes of a cluster (``mcp_host.cluster``).
+
+    A transport claims a session id before the client learns it, so that every process can
+    find the owner from the client's first request on, and releases it when the session
+    ends. A request for a session this process does not hold goes to ``forward_*``.
+    """
+
+    def refusal(self) -> str | None:
+        """Why no new session can be opened now (the routing store is unreachable), if so."""
+        ...
+
+    async def claim(self, session_id: str, deliver: ASGIApp | None = None) -> bool:
+        """Publish this process as the session's owner; ``False`` if that failed.
+
+        ``deliver`` is the ASGI app that takes a message POSTed for the session (HTTP+SSE),
+        for messages other processes hand over.
+        """
+        ...
+
+    def release(self, session_id: str) -> None:
+        """The session ended: stop routing to it."""
+        ...
+
+    def owns(self, session_id: str) -> bool:
+        """Whether the session is claimed by this process."""
+        ...
+
+    async def forward_message(self, session_id: str, scope: Scope, receive: Receive, send: Send) -> None:
+        """Hand a ``POST .../messages/`` to the process that owns the session, and answer it."""
+        ...
+
+    async def forward_request(self, session_id: str, scope: Scope, receive: Receive, send: Send) -> None:
+        """Proxy a Streamable HTTP request to the process that owns the session."""
+        ...
+
+
 class SessionRegistry:
     """The live sessions of this process, up to ``max_sessions`` of them."""
 
     def __init__(self, max_sessions: int | None = None) -> None:
         self._sessions: dict[str, HostSession] = {}
         self.max_sessions = max_sessions
+        self.routing: SessionRouting | None = None
+        """Set when sessions are shared with other processes; ``None`` for a lone process."""
 
     def is_full(self) -> bool:
         return self.max_sessions is not None and len(self._sessions) >= self.max_sessions
@@ -105,6 +148,14 @@ class SessionRegistry:
     def refusal(self) -> str:
         """Why a new session is refused, for the log and for the client."""
         return f"the host is serving its maximum of {self.max_sessions} sessions; try again later"
+
+    def admission_refusal(self) -> str | None:
+        """Why a new session cannot be opened right now, or ``None`` if it can."""
+        if self.is_full():
+            return self.refusal()
+        if self.routing is not None:
+            return self.routing.refusal()
+        return None
 
     def add(self, session: HostSession) -> None:
         self._sessions[session.id] = session

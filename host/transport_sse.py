@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qs
+from uuid import UUID
 
 import anyio
 from mcp.server.sse import SseServerTransport
@@ -18,7 +20,7 @@ from starlette.types import Message, Receive, Scope, Send
 from mcp_host.asgi import CompletingSend
 from mcp_host.catalog import ServerBlueprint
 from mcp_host.servers import ServerFactory
-from mcp_host.session import HostSession, SessionRegistry
+from mcp_host.session import HostSession, SessionRegistry, SessionRouting
 
 logger = logging.getLogger(__name__)
 
@@ -31,20 +33,59 @@ class _StreamSend(CompletingSend):
 
     The SDK makes the id up inside ``connect_sse`` and publishes it only in that event, the
     first thing on every stream; reading it there keeps us off the transport's internals.
+
+    With ``claim`` (several processes share sessions), the response is held back until the
+    id is claimed: the client may post its first message to another process, which must
+    already find the owner. If the claim fails, the client gets a 503 instead of a stream.
     """
 
-    def __init__(self, send: Send) -> None:
+    def __init__(self, send: Send, claim: Callable[[str], Awaitable[bool]] | None = None) -> None:
         super().__init__(send)
         self._found = anyio.Event()
+        self._claim = claim
+        self._held_start: Message | None = None
         self.session_id: str | None = None
+        self.refused = False
 
     async def __call__(self, message: Message) -> None:
-        if self.session_id is None and message["type"] == "http.response.body":
-            match = _SESSION_ID.search(message.get("body", b""))
+        if self.refused:
+            return
+        if self.session_id is None:
+            if self._claim is not None and message["type"] == "http.response.start":
+                self._held_start = message
+                return
+            match = (
+                _SESSION_ID.search(message.get("body", b""))
+                if message["type"] == "http.response.body"
+                else None
+            )
             if match:
-                self.session_id = match.group(1).decode()
+                session_id = match.group(1).decode()
+                if self._claim is not None and not await self._claim(session_id):
+                    self.refused = True
+                    self._found.set()
+                    await self._refuse()
+                    return
+                self.session_id = session_id
                 self._found.set()
+            if self._held_start is not None:
+                await super().__call__(self._held_start)
+                self._held_start = None
         await super().__call__(message)
+
+    async def _refuse(self) -> None:
+        body = b"cannot accept new sessions now: the session routing store is unreachable"
+        await super().__call__(
+            {
+                "type": "http.response.start",
+                "status": 503,
+                "headers": [
+                    (b"content-type", b"text/plain; charset=utf-8"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await super().__call__({"type": "http.response.body", "body": body, "more_body": False})
 
     async def wait_for_session_id(self) -> str | None:
         with anyio.move_on_after(ENDPOINT_EVENT_TIMEOUT_S):
@@ -88,22 +129,36 @@ class SseServer:
         if scope["method"] != "GET":
             await PlainTextResponse("Method Not Allowed", 405, headers={"Allow": "GET"})(scope, receive, send)
             return
-        if self._sessions.is_full():
-            logger.warning("refused a new session: %s", self._sessions.refusal())
-            await PlainTextResponse(self._sessions.refusal(), 503)(scope, receive, send)
+        refusal = self._sessions.admission_refusal()
+        if refusal is not None:
+            logger.warning("refused a new session: %s", refusal)
+            await PlainTextResponse(refusal, 503)(scope, receive, send)
             return
-        stream_send = _StreamSend(send)
+        routing = self._sessions.routing
+        claim = None if routing is None else self._claimer(routing)
+        stream_send = _StreamSend(send, claim)
         connected = False
         try:
-            async with self.transport.connect_sse(scope, receive, stream_send) as (read_stream, write_stream):
-                connected = True
-                session_id = await stream_send.wait_for_session_id()
-                if session_id is None:
-                    logger.warning("SSE stream closed before its endpoint event was sent")
-                    return
-                blueprint = self._blueprint()
-                session = HostSession(id=session_id, server=blueprint.key, transport="sse")
-                await self._factory.serve(blueprint, session, read_stream, write_stream)
+            with anyio.CancelScope() as refused:
+                async with self.transport.connect_sse(scope, receive, stream_send) as (
+                    read_stream,
+                    write_stream,
+                ):
+                    connected = True
+                    session_id = await stream_send.wait_for_session_id()
+                    if stream_send.refused:
+                        logger.warning("refused a new session: its id could not be published to the cluster")
+                        refused.cancel()
+                    if session_id is None:
+                        logger.warning("SSE stream closed before its endpoint event was sent")
+                        return
+                    blueprint = self._blueprint()
+                    session = HostSession(id=session_id, server=blueprint.key, transport="sse")
+                    try:
+                        await self._factory.serve(blueprint, session, read_stream, write_stream)
+                    finally:
+                        if routing is not None:
+                            routing.release(session_id)
         except ValueError:
             # connect_sse raises ValueError after it has answered a rejected request (421/403).
             if connected:
@@ -111,6 +166,30 @@ class SseServer:
             return
         await stream_send.complete()
 
+    def _claimer(self, routing: SessionRouting) -> Callable[[str], Awaitable[bool]]:
+        async def claim(session_id: str) -> bool:
+            return await routing.claim(session_id, self.transport.handle_post_message)
+
+        return claim
+
     async def handle_message(self, scope: Scope, receive: Receive, send: Send) -> None:
         """``POST .../messages/?session_id=...``: hand the message to its session."""
+        routing = self._sessions.routing
+        if routing is not None:
+            session_id = _session_id_of(scope)
+            # Malformed or missing ids, and our own sessions, get the SDK's answer here.
+            if session_id is not None and not routing.owns(session_id):
+                await routing.forward_message(session_id, scope, receive, send)
+                return
         await self.transport.handle_post_message(scope, receive, send)
+
+
+def _session_id_of(scope: Scope) -> str | None:
+    """The session id of a message URL in its canonical form (the SDK accepts dashed UUIDs too)."""
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("session_id")
+    if not values:
+        return None
+    try:
+        return UUID(hex=values[0]).hex
+    except ValueError:
+        return None

@@ -54,13 +54,18 @@ logger = logging.getLogger(__name__)
 TRANSPORT = "streamable-http"
 
 
-def _error(message: str, status_code: int, code: int, data: object = None) -> Response:
+def jsonrpc_error(message: str, status_code: int, code: int, data: object = None) -> Response:
     error = JSONRPCError(jsonrpc="2.0", id=None, error=ErrorData(code=code, message=message, data=data))
     return Response(
         error.model_dump_json(by_alias=True, exclude_none=True),
         status_code=status_code,
         media_type="application/json",
     )
+
+
+def session_not_found() -> Response:
+    """The answer for an unknown, ended or foreign session id."""
+    return jsonrpc_error("Session not found", 404, INVALID_REQUEST)
 
 
 class StreamableHttpServer:
@@ -111,14 +116,21 @@ class StreamableHttpServer:
             # Only an initialize request opens a session; checked before anything is built for it.
             body = await request.body() if scope["method"] == "POST" else b""
             if not _is_initialize(body):
-                await _error("Bad Request: Missing session ID", 400, INVALID_REQUEST)(scope, receive, send)
+                await jsonrpc_error("Bad Request: Missing session ID", 400, INVALID_REQUEST)(
+                    scope, receive, send
+                )
                 return
             await self._open_session(scope, _replay(body, receive), send)
             return
         transport = self._transports.get(session_id)
+        routing = self._sessions.routing
+        if transport is None and routing is not None and not _was_forwarded(scope):
+            # Another process may own it; a request it forwarded here is never sent on again.
+            await routing.forward_request(session_id, scope, receive, send)
+            return
         if transport is None or self._owners.get(session_id) != _credential(scope):
             # Another credential's session is answered exactly like an unknown one.
-            await _error("Session not found", 404, INVALID_REQUEST)(scope, receive, send)
+            await session_not_found()(scope, receive, send)
             return
         completing_send = CompletingSend(send)
         await transport.handle_request(scope, receive, completing_send)
@@ -131,7 +143,7 @@ class StreamableHttpServer:
         supported = UnsupportedProtocolVersionErrorData(
             supported=list(HANDSHAKE_PROTOCOL_VERSIONS), requested=version
         )
-        return _error(
+        return jsonrpc_error(
             f"protocol version {version} is sessionless; this host serves each client in a session of "
             f"its own: initialize with one of {', '.join(HANDSHAKE_PROTOCOL_VERSIONS)}",
             400,
@@ -141,9 +153,10 @@ class StreamableHttpServer:
 
     async def _open_session(self, scope: Scope, receive: Receive, send: Send) -> None:
         async with self._admission:
-            if self._sessions.is_full():
-                logger.warning("refused a new session: %s", self._sessions.refusal())
-                await _error(self._sessions.refusal(), 503, INTERNAL_ERROR)(scope, receive, send)
+            refusal = self._sessions.admission_refusal()
+            if refusal is not None:
+                logger.warning("refused a new session: %s", refusal)
+                await jsonrpc_error(refusal, 503, INTERNAL_ERROR)(scope, receive, send)
                 return
             session_id = uuid4().hex
             transport = StreamableHTTPServerTransport(
@@ -155,6 +168,13 @@ class StreamableHttpServer:
             self._owners[session_id] = _credential(scope)
         established = False
         try:
+            routing = self._sessions.routing
+            # Claimed before the client learns the id, which it may send to another process next.
+            if routing is not None and not await routing.claim(session_id):
+                logger.warning("refused a new session: its id could not be published to the cluster")
+                message = "cannot accept new sessions now: the session routing store is unreachable"
+                await jsonrpc_error(message, 503, INTERNAL_ERROR)(scope, receive, send)
+                return
             if self._task_group is None:
                 raise RuntimeError("the Streamable HTTP transport is not running")
             await self._task_group.start(self._run_session, session_id, transport)
@@ -191,7 +211,8 @@ class StreamableHttpServer:
 
     async def _discard(self, session_id: str, transport: StreamableHTTPServerTransport) -> None:
         """Forget the session at once (its id answers 404 from now on), then close its transport."""
-        self._transports.pop(session_id, None)
+        if self._transports.pop(session_id, None) is not None and self._sessions.routing is not None:
+            self._sessions.routing.release(session_id)
         self._owners.pop(session_id, None)
         if not transport.is_terminated:
             with anyio.CancelScope(shield=True):
@@ -202,6 +223,15 @@ def _credential(scope: Scope) -> AuthorizationContext | None:
     """Who opened or uses a session: the bearer token's identity, when tokens are required."""
     user = scope.get("user")
     return authorization_context(user) if isinstance(user, AuthenticatedUser) else None
+
+
+FORWARDED_HEADER = "x-mcp-host-forwarded"
+"""Marks a request one process of a cluster forwarded to the session's owner (``mcp_host.cluster``)."""
+
+
+def _was_forwarded(scope: Scope) -> bool:
+    name = FORWARDED_HEADER.encode()
+    return any(key == name for key, _ in scope["headers"])
 
 
 def _is_initialize(body: bytes) -> bool:

@@ -13,6 +13,7 @@ import sys
 import uvicorn
 
 from mcp_host.app import create_app
+from mcp_host.cluster import ClusterUnavailable, workers
 from mcp_host.commands.common import (
     EXIT_FAILURE,
     EXIT_OK,
@@ -44,6 +45,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="overrides [server] log_format ('json': one object a line)",
     )
     parser.add_argument("--strict", action="store_true", help="exit with an error if any plugin fails")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run N processes on the port, sharing sessions through Redis (needs [cluster])",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,19 +62,71 @@ def run(args: argparse.Namespace) -> int:
     if args.port is not None and not 0 <= args.port <= 65535:
         print(f"mcp-host: --port must be between 0 and 65535, not {args.port}", file=sys.stderr)
         return EXIT_USAGE
+    if args.workers < 1:
+        print(f"mcp-host: --workers must be 1 or more, not {args.workers}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.workers > 1 and config.cluster is None:
+        print(
+            f"mcp-host: --workers {args.workers} runs processes that share their sessions through "
+            f'Redis: add a [cluster] table to {source} with redis_url = "redis://127.0.0.1:6379/0" '
+            "(see 'Running several processes' in the README)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     configure_logging(config.server.log_level, config.server.log_format)
     host = prepare_host(config, source)
     host.raise_for_problems()
     try:
         if args.strict:
             host.check_strict()
-        listener = _listen(config.server.host, config.server.port)
+        # Several workers on Linux each listen on a socket of their own (SO_REUSEPORT): this
+        # one only holds the address for them.
+        own_sockets = args.workers > 1 and workers.uses_own_sockets()
+        listener = _listen(
+            config.server.host, config.server.port, reuse_port=own_sockets, listen=not own_sockets
+        )
     except (StrictModeError, OSError) as exc:
         logger.error("%s", exc)
         return EXIT_FAILURE
+    if args.workers == 1:
+        return _run_process(host, listener, strict=args.strict, worker=0)
+    from mcp_host.cluster.node import check_reachable  # imports Redis: only with [cluster]
+
+    assert config.cluster is not None
     try:
-        asyncio.run(_serve(host, listener, strict=args.strict))
-    except StrictModeError as exc:
+        # Once, before forking: one clear error rather than one per worker.
+        asyncio.run(check_reachable(config.cluster))
+    except ClusterUnavailable as exc:
+        logger.error("%s", exc)
+        return EXIT_FAILURE
+
+    def run_worker(index: int) -> int:
+        own = workers.worker_listener(listener)
+        if own is not listener:
+            listener.close()
+        return _run_process(host, own, strict=args.strict, worker=index)
+
+    return workers.supervise(args.workers, run_worker)
+
+
+def _run_process(host: Host, listener: socket.socket, strict: bool, worker: int) -> int:
+    """Serve in this process until stopped; the exit code."""
+    sockets = [listener]
+    try:
+        if host.cluster is not None:
+            settings = host.cluster.settings
+            port = settings.internal_port + worker if settings.internal_port else 0
+            internal = _listen(settings.advertise_host, port)
+            internal_host, internal_port = internal.getsockname()[:2]
+            shown = f"[{internal_host}]" if ":" in internal_host else internal_host
+            host.cluster.advertise(f"{shown}:{internal_port}")
+            sockets.append(internal)
+    except OSError as exc:
+        logger.error("internal listener for the cluster: %s", exc)
+        return EXIT_FAILURE
+    try:
+        asyncio.run(_serve(host, sockets, strict=strict))
+    except (StrictModeError, ClusterUnavailable) as exc:
         logger.error("%s", exc)
         return EXIT_FAILURE
     except KeyboardInterrupt:
@@ -74,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _listen(address: str, port: int) -> socket.socket:
+def _listen(address: str, port: int, *, reuse_port: bool = False, listen: bool = True) -> socket.socket:
     """Bind the listening socket ourselves, so that port 0 becomes a known port before serving."""
     try:
         family, kind, proto, _, sockaddr = socket.getaddrinfo(address, port, type=socket.SOCK_STREAM)[0]
@@ -82,6 +142,8 @@ def _listen(address: str, port: int) -> socket.socket:
         raise OSError(f"cannot listen on {address}:{port}: {exc.strerror}") from None
     listener = socket.socket(family, kind, proto)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         listener.bind(sockaddr)
     except OSError as exc:
@@ -89,11 +151,14 @@ def _listen(address: str, port: int) -> socket.socket:
         raise OSError(f"cannot listen on {address}:{port}: {exc.strerror}") from None
     # Listening now queues early connections until uvicorn accepts them, so the URL we log
     # works from the moment it is printed.
-    listener.listen(2048)
+    if listen:
+        listener.listen(2048)
     return listener
 
 
-async def _serve(host: Host, listener: socket.socket, strict: bool) -> None:
+async def _serve(host: Host, sockets: list[socket.socket], strict: bool) -> None:
+    """Serve on ``sockets``: the public listener first, then the cluster's internal one, if any."""
+    listener = sockets[0]
     settings = host.config.server
     server = uvicorn.Server(
         uvicorn.Config(
@@ -122,5 +187,5 @@ async def _serve(host: Host, listener: socket.socket, strict: bool) -> None:
             name, tools = blueprint.profile.name, len(blueprint.tools)
             logger.info("serving %r (%d tools) at %s%s", name, tools, base_url, blueprint.sse_path)
             logger.info("serving %r over Streamable HTTP at %s%s", name, base_url, blueprint.mcp_path)
-        await server.serve(sockets=[listener])
+        await server.serve(sockets=sockets)
     logger.info("stopped")
