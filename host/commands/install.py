@@ -56,6 +56,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        return _install(args)
+    except KeyboardInterrupt:
+        # pip got the signal too, and left the environment as pip leaves it when interrupted.
+        print("mcp-host install: interrupted", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def _install(args: argparse.Namespace) -> int:
     if not args.packages and not args.editable:
         print("mcp-host install: name at least one PACKAGE or -e PATH", file=sys.stderr)
         return EXIT_USAGE
