@@ -10,7 +10,7 @@ import pytest
 
 from mcp_host.testing import run_host
 
-QUIET = "[plugins.broken]\nenabled = false\n"
+from .wire import QUIET
 
 
 @pytest.fixture

@@ -16,18 +16,7 @@ from hypothesis import strategies as st
 
 from mcp_host.testing import LiveHost, run_host
 
-QUIET = "[plugins.broken]\nenabled = false\n"
-HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "0"},
-    },
-}
+from .wire import HEADERS, INITIALIZE, QUIET
 
 
 class RawSseSession:

@@ -12,9 +12,9 @@ from mcp.client.streamable_http import streamable_http_client
 
 from mcp_host.testing import run_host
 
-pytestmark = pytest.mark.anyio
+from .wire import QUIET
 
-QUIET = "[plugins.broken]\nenabled = false\n"
+pytestmark = pytest.mark.anyio
 
 
 async def test_health_readiness_and_metrics(plugin_env):

@@ -13,20 +13,10 @@ from mcp.client.streamable_http import streamable_http_client
 
 from mcp_host.testing import LiveHost, run_host
 
+from .wire import HEADERS, INITIALIZE, QUIET
+
 pytestmark = pytest.mark.anyio
 
-QUIET = "[plugins.broken]\nenabled = false\n"
-HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "0"},
-    },
-}
 ALICE = "alice-token-0123456789abcdef"
 BOB = "bob-token-0123456789abcdef0000"
 

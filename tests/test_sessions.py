@@ -13,6 +13,8 @@ from mcp.client.sse import sse_client
 
 from mcp_host.testing import run_host
 
+from .wire import INITIALIZE
+
 pytestmark = pytest.mark.anyio
 
 
@@ -94,13 +96,6 @@ async def test_a_tool_error_reaches_only_its_caller(plugin_env, tmp_path):
             assert await _tool_text(client, "increment") == "11"
 
 
-_INITIALIZE = {
-    "protocolVersion": "2025-06-18",
-    "capabilities": {},
-    "clientInfo": {"name": "raw-http", "version": "0"},
-}
-
-
 def _events(events_file: Path) -> list[tuple[str, str]]:
     if not events_file.exists():
         return []
@@ -121,7 +116,7 @@ async def test_a_client_that_disconnects_mid_call_has_its_call_cancelled_and_oth
                 messages_url = host.url((await anext(lines)).removeprefix("data: "))
                 leaver_id = [messages_url.rsplit("=", 1)[1]]
                 for message in (
-                    {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": _INITIALIZE},
+                    INITIALIZE,
                     {"jsonrpc": "2.0", "method": "notifications/initialized"},
                     {
                         "jsonrpc": "2.0",

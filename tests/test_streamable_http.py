@@ -12,20 +12,9 @@ from mcp.client.streamable_http import streamable_http_client
 
 from mcp_host.testing import LiveHost, run_host
 
-pytestmark = pytest.mark.anyio
+from .wire import HEADERS, INITIALIZE, QUIET
 
-QUIET = "[plugins.broken]\nenabled = false\n"
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "raw", "version": "0"},
-    },
-}
-HEADERS = {"Accept": "application/json, text/event-stream"}
+pytestmark = pytest.mark.anyio
 
 
 def _mcp(host: LiveHost, server: str = "default") -> str:

@@ -12,9 +12,9 @@ from mcp.client.sse import sse_client
 
 from mcp_host.testing import run_host
 
-pytestmark = pytest.mark.anyio
+from .wire import QUIET
 
-QUIET = "[plugins.broken]\nenabled = false\n"
+pytestmark = pytest.mark.anyio
 
 
 async def _first_lines(
