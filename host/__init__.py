@@ -1,13 +1,33 @@
 """mcp-host: serve tool plugins as MCP servers over HTTP, one server per connected client.
 
 What a plugin imports from here is the public hook API (see ``mcp_host.hookspecs``).
+
+Importing the package costs only pluggy: the names that need the MCP SDK are loaded when
+first used, so that the ``pytest11`` plugin this package registers, and a plugin module that
+only needs ``hookimpl``, do not pay for the SDK at import time.
 """
 
-from mcp.server.mcpserver.exceptions import ToolError
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from mcp_host.hookspecs import HOOK_API_VERSION, hookimpl
-from mcp_host.registration import PromptRegistrar, ResourceRegistrar, ToolRegistrar
-from mcp_host.session import PluginSession, current_session
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    from mcp_host.registration import PromptRegistrar, ResourceRegistrar, ToolRegistrar
+    from mcp_host.session import PluginSession, current_session
+
+_LAZY = {
+    "ToolError": "mcp.server.mcpserver.exceptions",
+    "PromptRegistrar": "mcp_host.registration",
+    "ResourceRegistrar": "mcp_host.registration",
+    "ToolRegistrar": "mcp_host.registration",
+    "PluginSession": "mcp_host.session",
+    "current_session": "mcp_host.session",
+}
 
 __all__ = [
     "HOOK_API_VERSION",
@@ -19,3 +39,11 @@ __all__ = [
     "current_session",
     "hookimpl",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'mcp_host' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value

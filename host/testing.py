@@ -38,14 +38,13 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, ExitStack, asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-import pytest
 from mcp.client import Client
 from mcp.client.client import ConnectMode
 from mcp_types import CallToolResult, TextContent
@@ -379,33 +378,3 @@ def _wait_until_serving(host: LiveHost, expected: int, timeout: float) -> None:
 
 
 # --- the pytest fixtures (see the module docstring) ----------------------------------------
-
-
-@pytest.fixture
-def mcp_host() -> Callable[..., AbstractAsyncContextManager[InProcessHost]]:
-    """``async with mcp_host(toml, plugins=None, discover=True, strict=True) as host``: see ``start_host``."""
-    return start_host
-
-
-@pytest.fixture
-def mcp_host_client() -> Callable[..., AbstractAsyncContextManager[Client]]:
-    """``async with mcp_host_client(toml, server="default") as client``: see ``start_host_and_connect``."""
-    return start_host_and_connect
-
-
-@pytest.fixture
-def mcp_host_live() -> Iterator[Callable[..., LiveHost]]:
-    """``mcp_host_live(toml, python=..., args=..., env=...)``: a started ``LiveHost`` (see ``run_host``),
-    stopped when the test ends."""
-    with ExitStack() as running:
-
-        def start(config: Config = "", **options: Any) -> LiveHost:
-            return running.enter_context(run_host(config, **options))
-
-        yield start
-
-
-@pytest.fixture
-def mcp_host_plugin() -> Callable[..., PluginRecord]:
-    """``mcp_host_plugin(name, toml="")``: the installed plugin's record; see ``assert_plugin_installed``."""
-    return assert_plugin_installed

@@ -16,7 +16,7 @@ from mcp.client import Client
 from mcp.client.sse import sse_client
 from mcp_types import CallToolResult, TextContent
 
-from mcp_host import current_session, hookimpl, testing
+from mcp_host import current_session, hookimpl, pytest_plugin
 from mcp_host.config import ConfigError
 from mcp_host.runtime import StrictModeError
 from mcp_host.testing import PluginNotUsable, error_of, text_of
@@ -172,8 +172,16 @@ async def test_mcp_host_live_serves_both_transports_of_every_server(mcp_host_liv
 
 def test_the_pytest_plugin_is_registered_and_only_adds_fixtures(tmp_path: Path) -> None:
     (plugin,) = entry_points(group="pytest11", name="mcp_host")
-    assert plugin.value == "mcp_host.testing"
-    assert [name for name in vars(testing) if name.startswith("pytest_")] == []
+    assert plugin.value == "mcp_host.pytest_plugin"
+    assert [name for name in vars(pytest_plugin) if name.startswith("pytest_")] == []
+    # Loading it costs no MCP SDK import: every test run in the environment pays for it.
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, mcp_host.pytest_plugin; print('mcp' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert loaded.stdout.strip() == "False", loaded.stderr
 
     (tmp_path / "test_other_project.py").write_text("def test_unrelated():\n    pass\n")
     run = [
