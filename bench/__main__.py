@@ -1,0 +1,54 @@
+"""``python -m bench [--quick | --full]``: run the benchmark, print its table, write its JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+
+from bench.launch import SERVERS
+from bench.phases import PROFILES
+from bench.report import markdown
+from bench.run import run_benchmark
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    size = parser.add_mutually_exclusive_group()
+    for profile, sizes in PROFILES.items():
+        size.add_argument(
+            f"--{profile}",
+            dest="profile",
+            action="store_const",
+            const=profile,
+            help=f"C={sizes.concurrency} K={sizes.calls} M={sizes.churn} S={sizes.capacity}",
+        )
+    parser.add_argument("--servers", nargs="+", choices=SERVERS, default=list(SERVERS), metavar="SERVER")
+    parser.add_argument("--transports", nargs="+", choices=["sse", "mcp"], default=["sse", "mcp"])
+    parser.add_argument(
+        "--out", type=Path, help="the JSON report (default: bench/results/<profile>-<time>.json)"
+    )
+    args = parser.parse_args(argv)
+    profile = args.profile or "quick"
+    out = args.out or RESULTS / f"{profile}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+
+    # SIGTERM as Ctrl-C, so that the servers started so far are stopped on the way out.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+    def say(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    report = run_benchmark(profile, PROFILES[profile], args.servers, args.transports, out.parent, say)
+    out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(markdown(report))
+    print(f"JSON: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""Starting the servers under test: each in a process of its own, on a free loopback port.
+
+mcp-host runs as ``python -m mcp_host serve``, from a scratch virtualenv that has the
+benchmark's plugin pip-installed, so it serves the tool through its normal plugin pipeline.
+The baselines run from the same virtualenv (``python -m bench.servers NAME``) and import the
+plugin's function, so every server runs the same tool.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import sysconfig
+import time
+import venv
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.servers import BASELINES
+
+HOST = "127.0.0.1"
+MCP_HOST = "mcp-host"
+SERVERS = (MCP_HOST, "sdk-per-connection", "sdk-shared", "echo")
+"""Every server under test, mcp-host first; the others are its baselines."""
+REPO = Path(__file__).resolve().parent.parent
+PLUGIN = Path(__file__).resolve().parent / "plugin"
+PLUGIN_NAME = "bench"
+READY_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 30.0
+PIP_INSTALL = (sys.executable, "-m", "pip", "--quiet")
+
+
+class ServerDidNotStart(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class PluginEnv:
+    """A virtualenv that sees this environment's packages and has the benchmark's plugin installed."""
+
+    python: Path
+    config: Path
+    """The mcp-host config: the bench plugin alone, logging warnings only."""
+
+    @classmethod
+    def create(cls, root: Path) -> PluginEnv:
+        venv.EnvBuilder(with_pip=False).create(root / "venv")
+        python = root / "venv" / "bin" / "python"
+        site = subprocess.check_output(
+            [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True
+        ).strip()
+        # addsitedir, so that this environment's .pth files (editable installs) apply there too.
+        outer = sysconfig.get_paths()["purelib"]
+        (Path(site) / "_outer_environment.pth").write_text(f"import site; site.addsitedir({outer!r})\n")
+        subprocess.run(
+            [
+                *PIP_INSTALL,
+                "--python",
+                str(python),
+                "install",
+                "--no-deps",
+                "--no-build-isolation",
+                str(PLUGIN),
+            ],
+            check=True,
+        )
+        config = root / "mcp-host.toml"
+        config.write_text(_host_config(_installed_plugins(python)), encoding="utf-8")
+        return cls(python, config)
+
+
+def _installed_plugins(python: Path) -> list[str]:
+    code = (
+        "import json, importlib.metadata as m; "
+        "print(json.dumps([e.name for e in m.entry_points(group='mcp_host')]))"
+    )
+    names: list[str] = json.loads(subprocess.check_output([python, "-c", code], text=True))
+    if PLUGIN_NAME not in names:
+        raise RuntimeError(f"the {PLUGIN_NAME!r} plugin did not install (plugins found: {names})")
+    return names
+
+
+def _host_config(plugins: list[str]) -> str:
+    """Only the bench plugin: every other installed plugin is disabled, so it is not even imported."""
+    lines = ["[server]", f'host = "{HOST}"', 'log_level = "warning"', ""]
+    for name in sorted(set(plugins) - {PLUGIN_NAME}):
+        lines += [f"[plugins.{name}]", "enabled = false", ""]
+    return "\n".join(lines)
+
+
+def command(server: str, env: PluginEnv, port: int) -> list[str]:
+    if server == MCP_HOST:
+        return [str(env.python), "-m", "mcp_host", "serve", "--config", str(env.config), "--port", str(port)]
+    if server in BASELINES:
+        return [str(env.python), "-m", "bench.servers", server, "--port", str(port)]
+    raise ValueError(f"unknown server {server!r}; known: {', '.join(SERVERS)}")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def running(server: str, env: PluginEnv, log: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """The server in its own process until the block ends (SIGTERM; SIGKILL if it hangs)."""
+    port = free_port()
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command(server, env, port), cwd=REPO, stdin=subprocess.DEVNULL, stdout=output, stderr=output
+        )
+        try:
+            _wait_until_answering(process, port, log)
+            yield process, port
+        finally:
+            process.terminate()
+            try:
+                process.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_until_answering(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServerDidNotStart(f"{process.args} exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with socket.create_connection((HOST, port), timeout=1) as probe:
+                probe.sendall(
+                    f"GET /healthz HTTP/1.1\r\nHost: {HOST}:{port}\r\nConnection: close\r\n\r\n".encode()
+                )
+                if probe.recv(12).startswith(b"HTTP/1.1"):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise ServerDidNotStart(f"{process.args} did not answer within {READY_TIMEOUT_S} s:\n{log.read_text()}")
+
+
+def log_problems(log: Path) -> int:
+    """Lines of the server's log at ERROR, or with a traceback: each is a failure to look into."""
+    text = log.read_text(errors="replace")
+    return sum(1 for line in text.splitlines() if "ERROR" in line or line.startswith("Traceback"))
