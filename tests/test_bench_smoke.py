@@ -1,0 +1,53 @@
+"""The benchmark runs and reports: every phase, every server, both transports. Tiny sizes and
+no timing assertions; the figures themselves are read in BENCHMARKS.md, never checked here."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SERVERS = {"mcp-host", "sdk-per-connection", "sdk-shared", "echo"}
+PHASES = {"connect", "handshake", "calls", "churn", "capacity", "server", "rounds"}
+
+
+@pytest.mark.slow
+def test_the_smoke_run_reports_every_phase_of_every_server(tmp_path: Path) -> None:
+    report_path = tmp_path / "results" / "report.json"
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--out", str(report_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "### HTTP+SSE (/sse)" in run.stdout
+    assert "### Streamable HTTP (/mcp)" in run.stdout
+
+    report = json.loads(report_path.read_text())
+    assert report["profile"] == "smoke"
+    assert set(report["results"]) == {"sse", "mcp"}
+    for transport, results in report["results"].items():
+        assert set(results) == SERVERS, transport
+        for server, measured in results.items():
+            where = f"{server} on {transport}"
+            assert set(measured) == PHASES, where
+            assert measured["connect"]["errors"] == measured["handshake"]["errors"] == 0, where
+            assert measured["calls"]["errors"] == 0, where
+            assert (
+                measured["calls"]["calls"]
+                == measured["calls"]["sessions"] * measured["calls"]["calls_per_session"]
+            )
+            assert measured["churn"]["errors"] == 0, where
+            assert measured["capacity"]["alive"] == measured["capacity"]["sessions"], where
+            assert measured["server"]["log_problems"] == 0, (
+                where,
+                Path(measured["server"]["log"]).read_text(),
+            )
+        assert set(report["ratios"][transport]) == SERVERS - {"mcp-host"}
