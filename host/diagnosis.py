@@ -22,6 +22,7 @@ from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp_types import PaginatedRequestParams, Tool
 
+from mcp_host.client_limits import CURSOR_NAME_LIMIT, CURSOR_TOOL_LIMIT
 from mcp_host.probe import (
     Endpoints,
     Probe,
@@ -34,10 +35,6 @@ from mcp_host.probe import (
     probe_streamable,
 )
 
-CURSOR_NAME_LIMIT = 60
-"""Cursor leaves out a tool whose server name and tool name together are longer than this."""
-CURSOR_TOOL_LIMIT = 40
-"""Past about this many tools in all, Cursor warns and models choose badly."""
 KEEPALIVE_GRACE_S = 2.0
 """A keep-alive due after N s may arrive a little later; wait this much longer."""
 

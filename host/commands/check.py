@@ -6,16 +6,12 @@ import argparse
 import sys
 
 from mcp_host.catalog import ServerBlueprint
+from mcp_host.client_limits import CURSOR_NAME_LIMIT, CURSOR_TOOL_LIMIT
 from mcp_host.commands.common import EXIT_OK, EXIT_USAGE, add_config_argument, prepare
 from mcp_host.plugins import PluginStatus
 
 NAME = "check"
 HELP = "validate the config and the plugins without serving (exit 0 when good, 2 when not)"
-
-CURSOR_MAX_NAME_LENGTH = 60
-"""Cursor drops a tool whose server key and tool name together are longer than this."""
-CURSOR_COMFORTABLE_TOOLS = 40
-"""Past about this many tools in all, Cursor warns and its agent chooses worse."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,15 +23,15 @@ def client_warnings(blueprint: ServerBlueprint) -> list[str]:
     warnings = []
     key = blueprint.profile.name
     for tool in blueprint.tools:
-        if len(key) + len(tool.name) > CURSOR_MAX_NAME_LENGTH:
+        if len(key) + len(tool.name) > CURSOR_NAME_LIMIT:
             warnings.append(
                 f"server {blueprint.key!r}: Cursor drops tool {tool.name!r}: with the server key {key!r} "
-                f"its name is {len(key) + len(tool.name)} characters, over {CURSOR_MAX_NAME_LENGTH}; "
+                f"its name is {len(key) + len(tool.name)} characters, over {CURSOR_NAME_LIMIT}; "
                 "shorten the server's name or the tool's (a shorter plugin prefix)"
             )
-    if len(blueprint.tools) > CURSOR_COMFORTABLE_TOOLS:
+    if len(blueprint.tools) > CURSOR_TOOL_LIMIT:
         warnings.append(
-            f"server {blueprint.key!r} offers {len(blueprint.tools)} tools; past {CURSOR_COMFORTABLE_TOOLS} "
+            f"server {blueprint.key!r} offers {len(blueprint.tools)} tools; past {CURSOR_TOOL_LIMIT} "
             "Cursor warns and picks tools less well: split them into named servers ([servers.NAME])"
         )
     return warnings
