@@ -16,9 +16,10 @@ from typing import Any
 import anyio
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
-from mcp_types import CallToolResult, TextContent
+from mcp_types import CallToolResult, SetLevelRequestParams, TextContent
 
 from mcp_host.catalog import ServerBlueprint
+from mcp_host.log_level import FilteredWriteStream, SessionLogLevel
 from mcp_host.metrics import HostMetrics
 from mcp_host.plugins import PluginFailure, PluginManager
 from mcp_host.session import HostSession, SessionRegistry, acting_for
@@ -91,7 +92,13 @@ class ServerFactory:
         server = self.build(blueprint, session)
         # MCPServer has no public way to run on a transport's streams; its low-level server does.
         lowlevel = server._lowlevel_server
-        await lowlevel.run(read_stream, write_stream, lowlevel.create_initialization_options())
+        log_level = SessionLogLevel()
+        lowlevel.add_request_handler("logging/setLevel", SetLevelRequestParams, log_level.handle_set_level)
+        await lowlevel.run(
+            read_stream,
+            FilteredWriteStream(write_stream, log_level),
+            lowlevel.create_initialization_options(),
+        )
 
     @asynccontextmanager
     async def _session_lifetime(

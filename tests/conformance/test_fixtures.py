@@ -140,6 +140,32 @@ async def test_logging_and_progress_fixtures(fixtures_host: FixturesHost, transp
     assert progress == [(0, 100), (50, 100), (100, 100)]
 
 
+@pytest.mark.filterwarnings("ignore:The logging capability is deprecated")
+async def test_a_client_gets_only_the_log_levels_it_asked_for(fixtures_host: FixturesHost, transport: str):
+    chatty, quiet = RecordingClient(), RecordingClient()
+    async with (
+        _streams(fixtures_host, transport) as (read, write),
+        ClientSession(read, write, logging_callback=quiet.on_log) as quiet_client,
+        _streams(fixtures_host, transport) as (read_2, write_2),
+        ClientSession(read_2, write_2, logging_callback=chatty.on_log) as chatty_client,
+    ):
+        initialized = await quiet_client.initialize()
+        await chatty_client.initialize()
+        assert initialized.capabilities.logging is not None
+        await quiet_client.set_logging_level("warning")
+        await quiet_client.call_tool("test_tool_with_logging", {})
+        await chatty_client.call_tool("test_tool_with_logging", {})
+        await quiet_client.set_logging_level("info")
+        await quiet_client.call_tool("test_tool_with_logging", {})
+    # The level is the session's own: the other client still gets every message.
+    assert len(chatty.logs) == 3
+    assert [log.data for log in quiet.logs] == [
+        "Tool execution started",
+        "Tool processing data",
+        "Tool execution completed",
+    ]
+
+
 async def test_sampling_and_elicitation_fixtures(fixtures_host: FixturesHost, transport: str):
     seen = RecordingClient()
     async with (
