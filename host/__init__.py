@@ -17,11 +17,12 @@ from mcp_host.hookspecs import HOOK_API_VERSION, hookimpl
 if TYPE_CHECKING:
     from mcp.server.mcpserver.exceptions import ToolError
 
-    from mcp_host.registration import PromptRegistrar, ResourceRegistrar, ToolRegistrar
+    from mcp_host.registration import CompletionRegistrar, PromptRegistrar, ResourceRegistrar, ToolRegistrar
     from mcp_host.session import PluginSession, current_session
 
 _LAZY = {
     "ToolError": "mcp.server.mcpserver.exceptions",
+    "CompletionRegistrar": "mcp_host.registration",
     "PromptRegistrar": "mcp_host.registration",
     "ResourceRegistrar": "mcp_host.registration",
     "ToolRegistrar": "mcp_host.registration",
@@ -31,6 +32,7 @@ _LAZY = {
 
 __all__ = [
     "HOOK_API_VERSION",
+    "CompletionRegistrar",
     "PluginSession",
     "PromptRegistrar",
     "ResourceRegistrar",

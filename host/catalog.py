@@ -6,8 +6,9 @@ plugin fails to start); every client connection then builds its own server from 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from mcp.server.mcpserver.prompts import Prompt
 from mcp.server.mcpserver.resources import FunctionResource
@@ -16,7 +17,7 @@ from mcp.shared.uri_template import UriTemplate
 
 from mcp_host.config import HostConfig, Problem, ServerProfile
 from mcp_host.plugins import PluginRecord, PluginStatus
-from mcp_host.registration import ResourceTemplateSpec
+from mcp_host.registration import CompletionKey, ResourceTemplateSpec
 
 DEFAULT_SERVER = "default"
 """The key of the server configured by ``[server]`` and served at ``/sse``."""
@@ -35,6 +36,8 @@ class ServerBlueprint:
     resource_owners: dict[str, str] = field(default_factory=dict)
     prompt_owners: dict[str, str] = field(default_factory=dict)
     template_owners: tuple[tuple[UriTemplate, str], ...] = ()
+    completions: dict[CompletionKey, tuple[str, Callable[..., Any]]] = field(default_factory=dict)
+    """Completion functions, with the plugin each belongs to."""
 
     @property
     def prefix(self) -> str:
@@ -120,6 +123,11 @@ def _build_one(
             str(r.uri): record.name for record in chosen for r in record.contributions.resources
         },
         prompt_owners={p.name: record.name for record in chosen for p in record.contributions.prompts},
+        completions={
+            key: (record.name, function)
+            for record in chosen
+            for key, function in record.contributions.completions.items()
+        },
         template_owners=tuple(
             (UriTemplate.parse(t.uri_template), record.name)
             for record in chosen

@@ -12,9 +12,9 @@ settings object (an instance of the model returned by ``plugin_settings``) or ``
 the plugin declares no settings.
 
 The order, for each plugin: ``plugin_settings``, then ``register_tools``,
-``register_resources`` and ``register_prompts`` (once, at start-up, before any event loop
-runs), then ``host_started``; then ``session_started`` and ``session_ended`` once per client
-session; last ``host_stopping``.
+``register_resources``, ``register_prompts`` and ``register_completions`` (once, at start-up,
+before any event loop runs), then ``host_started``; then ``session_started`` and
+``session_ended`` once per client session; last ``host_stopping``.
 
 Hooks that may do I/O (``host_started``, ``host_stopping``, ``session_started``,
 ``session_ended``) may be written as ``async def``; the host awaits what they return.
@@ -33,14 +33,15 @@ import pluggy
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-    from mcp_host.registration import PromptRegistrar, ResourceRegistrar, ToolRegistrar
+    from mcp_host.registration import CompletionRegistrar, PromptRegistrar, ResourceRegistrar, ToolRegistrar
     from mcp_host.session import PluginSession
 
 PROJECT_NAME = "mcp_host"
 """The pluggy project name, and the entry-point group plugins announce themselves in."""
 
-HOOK_API_VERSION = "1.0"
-"""Version of the hook API described in this module (major.minor)."""
+HOOK_API_VERSION = "1.1"
+"""Version of the hook API described in this module (major.minor). 1.1 added
+``register_completions``."""
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
@@ -94,6 +95,18 @@ def register_prompts(register: PromptRegistrar, settings: Any) -> None:
     Call ``register(fn, name=None, title=None, description=None)``. The prompt's arguments
     are ``fn``'s parameters; it returns a string, a message or a list of messages, as with
     the MCP SDK's ``MCPServer.prompt``.
+    """
+
+
+@hookspec
+def register_completions(register: CompletionRegistrar, settings: Any) -> None:
+    """Offer completions for the arguments of the plugin's own prompts and resource templates.
+
+    Added in hook API 1.1. Call ``register(fn, prompt="name")`` or
+    ``register(fn, resource_template="uri/{template}")``. The host calls
+    ``fn(argument, value, context)`` (``async def`` or plain) while a client types ``value``
+    for ``argument``; ``context`` holds the arguments already chosen. It returns the matching
+    values, best first; the host sends the first 100.
     """
 
 

@@ -186,6 +186,7 @@ class PluginManager:
                 ("register_tools", collector.register_tool),
                 ("register_resources", collector.register_resource),
                 ("register_prompts", collector.register_prompt),
+                ("register_completions", collector.register_completion),
             ):
                 self.call(record, hook_name, register=register, settings=record.settings)
         except PluginFailure as exc:

@@ -61,6 +61,23 @@ class PromptRegistrar(Protocol):
     ) -> None: ...
 
 
+class CompletionRegistrar(Protocol):
+    """The ``register`` argument of the ``register_completions`` hook."""
+
+    def __call__(
+        self,
+        fn: Callable[..., Any],
+        *,
+        prompt: str | None = None,
+        resource_template: str | None = None,
+    ) -> None: ...
+
+
+CompletionKey = tuple[str, str]
+"""What a completion completes: ``("ref/prompt", name)`` or ``("ref/resource", uri_template)``,
+as the client's ``completion/complete`` request names it."""
+
+
 class RegistrationError(Exception):
     """A plugin registered something the host cannot serve."""
 
@@ -85,6 +102,7 @@ class Contributions:
     resources: list[FunctionResource] = field(default_factory=list)
     resource_templates: list[ResourceTemplateSpec] = field(default_factory=list)
     prompts: list[Prompt] = field(default_factory=list)
+    completions: dict[CompletionKey, Callable[..., Any]] = field(default_factory=dict)
     original_tool_names: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -171,6 +189,31 @@ class Collector:
                 )
         except Exception as exc:
             raise RegistrationError(f"resource {uri!r} cannot be served: {exc}") from exc
+
+    def register_completion(
+        self,
+        fn: Callable[..., Any],
+        *,
+        prompt: str | None = None,
+        resource_template: str | None = None,
+    ) -> None:
+        if (prompt is None) == (resource_template is None):
+            raise RegistrationError("register a completion for one prompt or one resource template")
+        if prompt is not None:
+            if prompt not in {registered.name for registered in self.contributions.prompts}:
+                raise RegistrationError(
+                    f"completion for prompt {prompt!r}, which the plugin did not register"
+                )
+            key: CompletionKey = ("ref/prompt", prompt)
+        else:
+            templates = {template.uri_template for template in self.contributions.resource_templates}
+            if resource_template not in templates:
+                raise RegistrationError(
+                    f"completion for resource template {resource_template!r}, "
+                    "which the plugin did not register"
+                )
+            key = ("ref/resource", str(resource_template))
+        self.contributions.completions[key] = fn
 
     def register_prompt(
         self,

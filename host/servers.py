@@ -19,6 +19,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp_types import CallToolResult, SetLevelRequestParams, TextContent
 
 from mcp_host.catalog import ServerBlueprint
+from mcp_host.completions import CompletionDispatcher
 from mcp_host.log_level import FilteredWriteStream, SessionLogLevel
 from mcp_host.metrics import HostMetrics
 from mcp_host.plugins import PluginFailure, PluginManager
@@ -79,6 +80,8 @@ class ServerFactory:
             )(template.fn)
         for prompt in blueprint.prompts:
             server.add_prompt(prompt)
+        if blueprint.completions:
+            server.completion()(CompletionDispatcher(blueprint))  # type: ignore[no-untyped-call]  # the SDK's decorator is untyped
         return server
 
     async def serve(
@@ -224,4 +227,13 @@ class _PluginSessionMiddleware:
             return self._blueprint.prompt_owners.get(str(params.get("name")))
         if ctx.method == "resources/read":
             return self._blueprint.owner_of_resource(str(params.get("uri")))
+        if ctx.method == "completion/complete":
+            ref = params.get("ref") or {}
+            key = (
+                ("ref/prompt", str(ref.get("name")))
+                if ref.get("type") == "ref/prompt"
+                else ("ref/resource", str(ref.get("uri")))
+            )
+            entry = self._blueprint.completions.get(key)
+            return entry[0] if entry else None
         return None

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from mcp import ClientSession
 from mcp.client.sse import sse_client
+from mcp_types import PromptReference
 
 from mcp_host.testing import run_host
 
@@ -46,6 +47,9 @@ async def test_the_contributing_example_plugin_serves_tools_resources_prompts_an
             empty = await client.call_tool("shout", {"text": " "})
             about = await client.read_resource("shout://about")
             prompt = await client.get_prompt("announce", {"news": "tea"})
+            ideas = await client.complete(
+                PromptReference(type="ref/prompt", name="announce"), {"name": "news", "value": "g"}
+            )
         async with sse_client(host.sse_url()) as (read, write), ClientSession(read, write) as other:
             await other.initialize()
             other_count = await other.call_tool("shout_count", {})
@@ -56,6 +60,7 @@ async def test_the_contributing_example_plugin_serves_tools_resources_prompts_an
     assert about.contents[0].text == "Shouting, politely."  # type: ignore[union-attr]
     assert prompt.messages[0].content.text == "Announce this loudly: tea"  # type: ignore[union-attr]
     assert other_count.structured_content == {"result": 0}
+    assert ideas.completion.values == ["good news", "great news"]
 
 
 def test_a_setting_out_of_range_names_the_key(shout_env, tmp_path):

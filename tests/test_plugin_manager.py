@@ -82,6 +82,14 @@ def test_a_prefix_or_a_disabled_tool_resolves_the_clash():
             _plugin(plugin_settings=lambda: dict),
             "plugin_settings returned <class 'dict'>, not a pydantic model class",
         ),
+        (
+            _plugin(register_completions=lambda register: register(lambda *args: [], prompt="nope")),
+            "completion for prompt 'nope', which the plugin did not register",
+        ),
+        (
+            _plugin(register_completions=lambda register: register(lambda *args: [])),
+            "register a completion for one prompt or one resource template",
+        ),
     ],
 )
 def test_a_broken_plugin_is_failed_with_a_specific_error_and_the_others_are_served(plugin, error):

@@ -34,6 +34,7 @@ TOOLS = {
 }
 RESOURCES = {"test://static-text", "test://static-binary", "test://watched-resource"}
 RESOURCE_TEMPLATES = {"test://template/{id}/data"}
+COMPLETIONS = {"complete:test_prompt_with_arguments"}
 PROMPTS = {
     "test_simple_prompt",
     "test_prompt_with_arguments",

@@ -16,7 +16,14 @@ from pathlib import Path
 import pytest
 
 from tests.clients.node import NodeClients, require_node_clients
-from tests.conformance.conftest import PROMPTS, RESOURCE_TEMPLATES, RESOURCES, TOOLS, FixturesHost
+from tests.conformance.conftest import (
+    COMPLETIONS,
+    PROMPTS,
+    RESOURCE_TEMPLATES,
+    RESOURCES,
+    TOOLS,
+    FixturesHost,
+)
 
 BASELINE = Path(__file__).parent / "expected-failures.yml"
 
@@ -62,7 +69,7 @@ def test_the_conformance_suite_passes_but_for_the_baseline(
 
     assert set(_scenario_results(tmp_path)) == scenarios, "some scenarios did not run"
 
-    fixtures = TOOLS | RESOURCES | RESOURCE_TEMPLATES | PROMPTS
+    fixtures = TOOLS | RESOURCES | RESOURCE_TEMPLATES | PROMPTS | COMPLETIONS
     called = set(fixtures_host.calls())
     assert called <= fixtures
     assert fixtures - called == set(NOT_CALLED), "fixtures no scenario reached"

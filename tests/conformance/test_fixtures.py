@@ -23,6 +23,7 @@ from mcp_types import (
     ElicitRequestParams,
     ElicitResult,
     LoggingMessageNotificationParams,
+    PromptReference,
     TextContent,
 )
 
@@ -138,6 +139,20 @@ async def test_logging_and_progress_fixtures(fixtures_host: FixturesHost, transp
         ("info", "Tool execution completed"),
     ]
     assert progress == [(0, 100), (50, 100), (100, 100)]
+
+
+async def test_completion_fixture(fixtures_host: FixturesHost, transport: str):
+    async with _streams(fixtures_host, transport) as (read, write), ClientSession(read, write) as client:
+        initialized = await client.initialize()
+        prompt = PromptReference(type="ref/prompt", name="test_prompt_with_arguments")
+        completed = await client.complete(prompt, {"name": "arg1", "value": "test"})
+        nothing = await client.complete(
+            PromptReference(type="ref/prompt", name="test_simple_prompt"), {"name": "x", "value": ""}
+        )
+    assert initialized.capabilities.completions is not None
+    assert completed.completion.values == ["test", "testing", "tested"]
+    assert completed.completion.total == 3
+    assert nothing.completion.values == []
 
 
 @pytest.mark.filterwarnings("ignore:The logging capability is deprecated")

@@ -345,3 +345,18 @@ def register_prompts(register, settings: FixtureSettings):
         test_prompt_with_image,
     ):
         register(prompt)
+
+
+COMPLETIONS = {"arg1": ["test", "testing", "tested", "other"], "arg2": ["alpha", "beta"]}
+"""What the completion of test_prompt_with_arguments offers, by argument."""
+
+
+@hookimpl
+def register_completions(register, settings: FixtureSettings):
+    called = _recorder(settings)
+
+    def complete_prompt_arguments(argument: str, value: str, context: dict[str, str]) -> list[str]:
+        called("complete:test_prompt_with_arguments")
+        return [choice for choice in COMPLETIONS.get(argument, []) if choice.startswith(value)]
+
+    register(complete_prompt_arguments, prompt="test_prompt_with_arguments")
