@@ -49,13 +49,20 @@ UNREACHABLE = "the session routing store (Redis) is unreachable"
 async def check_reachable(settings: ClusterSection) -> None:
     """``ClusterUnavailable`` unless Redis answers (checked once before forking workers)."""
     url = settings.redis_url.get_secret_value()
-    redis = Redis.from_url(url, socket_connect_timeout=3.0, socket_timeout=5.0, retry=Retry(NoBackoff(), 0))
+    redis = _client(url)
     try:
         await redis.ping()
     except (RedisError, OSError) as exc:
         raise ClusterUnavailable(f"cannot reach Redis at {redact(url)}: {exc}") from None
     finally:
         await redis.aclose()
+
+
+def _client(url: str) -> Redis:
+    # One immediate retry, no more: it replaces a pooled connection that died with a
+    # restarted Redis; a second failure means Redis is gone, and we decide what that means
+    # (refuse new sessions, reconnect in the background) rather than wait inside the client.
+    return Redis.from_url(url, socket_connect_timeout=3.0, socket_timeout=5.0, retry=Retry(NoBackoff(), 1))
 
 
 def redact(url: str) -> str:
@@ -96,11 +103,7 @@ class ClusterNode:
             raise RuntimeError("advertise() the internal listener's address before running the node")
         # New in every process, a forked worker's included: ids are never shared or reused.
         self.worker = uuid4().hex
-        # No retries inside the client: a failed command tells us Redis is gone, and we
-        # decide what that means (refuse new sessions, reconnect in the background).
-        redis = Redis.from_url(
-            self._url, socket_connect_timeout=3.0, socket_timeout=5.0, retry=Retry(NoBackoff(), 0)
-        )
+        redis = _client(self._url)
         try:
             await redis.ping()
         except (RedisError, OSError) as exc:
@@ -257,6 +260,9 @@ class ClusterNode:
         while True:
             pubsub = self._redis.pubsub()
             try:
+                if started:
+                    # Connections from before the loss lead nowhere: start the pool afresh.
+                    await self._redis.connection_pool.disconnect()
                 await pubsub.subscribe(self._relay.channel)
                 # Redis may have restarted empty: everything this process owns is written again.
                 count = await self._directory.publish(list(self._claimed))
