@@ -85,6 +85,8 @@ class ClusterNode:
         self._max_body_bytes = max_body_bytes
         self._available = False
         self._claimed: set[str] = set()
+        self._releasing: set[str] = set()
+        """Ended sessions whose keys are being deleted: shutdown must not cut that short."""
         self._owners: OrderedDict[str, Owner] = OrderedDict()
         self._redis: Redis | None = None
         self._directory: SessionDirectory | None = None
@@ -173,6 +175,7 @@ class ClusterNode:
         if self._available and self._task_group is not None:
             # Not awaited: the session's teardown does not wait on Redis. If this fails,
             # the key expires.
+            self._releasing.add(session_id)
             self._task_group.start_soon(self._unregister, session_id)
 
     async def forward_message(self, session_id: str, scope: Scope, receive: Receive, send: Send) -> None:
@@ -304,12 +307,15 @@ class ClusterNode:
         assert self._directory is not None
         with suppress(RedisError):  # else it expires
             await self._directory.remove(session_id)
+        # Not in a ``finally``: cancelled by a shutdown, it is left to ``_forget_all``.
+        self._releasing.discard(session_id)
 
     async def _forget_all(self) -> None:
-        """On shutdown: sessions still open here are closing with it."""
+        """On shutdown: sessions still open here are closing with it, and the keys of
+        sessions that just ended may not have been deleted yet."""
         if self._directory is None or not self._available:
             return
-        for session_id in list(self._claimed):
+        for session_id in [*self._claimed, *self._releasing]:
             try:
                 await self._directory.remove(session_id)
             except RedisError:
