@@ -251,9 +251,12 @@ def problems_from_validation(
             message = f"unknown key; expected one of: {', '.join(allowed)}" if allowed else "unknown key"
         elif item["type"] == "missing":
             message = "required key is missing"
+        elif item["type"] == "value_error":
+            # Our validators' own sentences, without pydantic's "Value error, " in front.
+            message = str(item.get("ctx", {}).get("error", item["msg"]))
         else:
             message = f"{item['msg'][0].lower()}{item['msg'][1:]}"
-            if item["type"] not in ("value_error", "assertion_error"):
+            if item["type"] != "assertion_error":
                 message += f" (got {item['input']!r})"
         problems.append(Problem(key_path, message))
     return problems

@@ -37,7 +37,7 @@ def _serve(config_text: str | None, tmp_path, *extra: str, env=None) -> subproce
             "[servers.research]\nplugins = ['nowhere']",
             "servers.research.plugins: no installed plugin is named 'nowhere'",
         ),
-        ("[servers.'bad name']\n", "servers: value error, server name 'bad name' must be letters"),
+        ("[servers.'bad name']\n", "servers: server name 'bad name' must be letters"),
         (
             "[server]\nname = '${env:MCP_HOST_TEST_UNSET}'",
             "server.name: environment variable 'MCP_HOST_TEST_UNSET' is not set",
@@ -111,3 +111,9 @@ def test_invalid_plugin_settings_exit_2_naming_the_key(plugin_table, expected, p
     assert result.returncode == 2, result.stderr
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_validators_own_sentence_is_shown_as_it_is():
+    with pytest.raises(ConfigError) as error:
+        parse_config("[server]\nroot_path = 'tools'\n", "c.toml")
+    assert str(error.value) == "c.toml: server.root_path: must start with '/'"
