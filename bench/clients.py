@@ -113,7 +113,7 @@ class SseSession:
 
     async def request(self, method: str, params: Json | None = None) -> Json:
         id = next(self._ids)
-        answer = asyncio.get_running_loop().create_future()
+        answer: asyncio.Future[Json] = asyncio.get_running_loop().create_future()
         self._pending[id] = answer
         async with asyncio.timeout(REQUEST_TIMEOUT_S):
             await self._post(_message(method, params, id))

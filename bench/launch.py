@@ -131,7 +131,7 @@ def _wait_until_answering(process: subprocess.Popen[bytes], port: int, log: Path
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise ServerDidNotStart(f"{process.args} exited with {process.returncode}:\n{log.read_text()}")
+            raise ServerDidNotStart(f"{process.args!r} exited with {process.returncode}:\n{log.read_text()}")
         try:
             with socket.create_connection((HOST, port), timeout=1) as probe:
                 probe.sendall(
@@ -142,7 +142,7 @@ def _wait_until_answering(process: subprocess.Popen[bytes], port: int, log: Path
         except OSError:
             pass
         time.sleep(0.1)
-    raise ServerDidNotStart(f"{process.args} did not answer within {READY_TIMEOUT_S} s:\n{log.read_text()}")
+    raise ServerDidNotStart(f"{process.args!r} did not answer within {READY_TIMEOUT_S} s:\n{log.read_text()}")
 
 
 def log_problems(log: Path) -> int:

@@ -47,7 +47,7 @@ def value(results: dict[str, Any], figure: Figure) -> float:
     return float(found) if isinstance(found, int | float) else math.nan
 
 
-def ratios(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, dict[str, float | None]]]:
+def ratios(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, float | None]]:
     """``{baseline: {figure label: mcp-host / baseline}}`` for one transport."""
     host = results[MCP_HOST]
     table: dict[str, dict[str, float | None]] = {}
@@ -76,7 +76,7 @@ def markdown(report: dict[str, Any]) -> str:
             cells = [_number(value(results[server], figure)) for server in servers]
             if figure.key == "alive":
                 cells = [
-                    f"{cell} / {results[server]['capacity']['sessions']}"
+                    f"{cell} / {results[server]['capacity']['sessions']:,}"
                     for cell, server in zip(cells, servers, strict=True)
                 ]
             ratio_cells = [_ratio(table[baseline].get(figure.label)) for baseline in baselines]
