@@ -32,6 +32,8 @@ from mcp.client.streamable_http import streamable_http_client
 
 from mcp_host.testing import LiveHost, run_host
 
+from .wire import HEADERS, INITIALIZE
+
 pytestmark = pytest.mark.anyio
 
 REDIS_SERVER = shutil.which("redis-server")
@@ -59,18 +61,7 @@ enabled = false
 """
 AS_ALICE = {"Authorization": f"Bearer {ALICE}"}
 AS_BOB = {"Authorization": f"Bearer {BOB}"}
-MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 PING = {"jsonrpc": "2.0", "id": 7, "method": "ping"}
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "0"},
-    },
-}
 
 
 # --- a real redis-server ------------------------------------------------------------------------
@@ -261,7 +252,7 @@ async def test_streamable_http_alternating_between_processes(hosts):
         assert await _counts(session, 5) == ["1", "2", "3", "4", "5"]
         session_id = await _text(session, "whoami")
     # The client's DELETE, through whichever process, ended the session on its owner.
-    async with httpx2.AsyncClient(headers={**AS_ALICE, **MCP_HEADERS}) as http:
+    async with httpx2.AsyncClient(headers={**AS_ALICE, **HEADERS}) as http:
         for host in (a, b):
             stale = await http.post(host.mcp_url(), json=PING, headers={"Mcp-Session-Id": session_id})
             assert stale.status_code == 404
@@ -284,9 +275,7 @@ async def test_unknown_sessions_are_404_and_malformed_ids_400_on_every_process(h
         for host in (a, b):
             sse = await http.post(host.url(f"/messages/?session_id={unknown}"), json=PING)
             malformed = await http.post(host.url("/messages/?session_id=nope"), json=PING)
-            mcp = await http.post(
-                host.mcp_url(), json=PING, headers={**MCP_HEADERS, "Mcp-Session-Id": unknown}
-            )
+            mcp = await http.post(host.mcp_url(), json=PING, headers={**HEADERS, "Mcp-Session-Id": unknown})
             assert (sse.status_code, sse.text) == (404, "Could not find session")
             assert malformed.status_code == 400
             assert mcp.status_code == 404
@@ -306,7 +295,7 @@ async def test_a_session_answers_only_its_own_credential_on_every_process(hosts)
 
     async with _round_robin_session(a) as session:  # opened on A
         session_id = await _text(session, "whoami")
-        async with httpx2.AsyncClient(headers=MCP_HEADERS) as http:
+        async with httpx2.AsyncClient(headers=HEADERS) as http:
             headers = {"Mcp-Session-Id": session_id}
             as_bob = await http.post(b.mcp_url(), json=PING, headers={**headers, **AS_BOB})
             as_alice = await http.post(b.mcp_url(), json=PING, headers={**headers, **AS_ALICE})
@@ -333,7 +322,7 @@ async def test_redis_lost_and_back_while_serving(hosts, redis_server):
             for host in (a, b):
                 await _wait_for_status(http, host.url("/readyz"), 503)
             refused_sse = await http.get(b.sse_url())
-            refused_mcp = await http.post(b.mcp_url(), json=INITIALIZE, headers=MCP_HEADERS)
+            refused_mcp = await http.post(b.mcp_url(), json=INITIALIZE, headers=HEADERS)
             unroutable = await http.post(b.url(f"/messages/?session_id={sse_id}"), json=PING)
         assert refused_sse.status_code == 503
         assert refused_mcp.status_code == 503
@@ -362,7 +351,7 @@ async def test_a_killed_process_takes_only_its_own_sessions(plugin_env, hosts, r
     env = {"MCP_HOST_TEST_REDIS": redis_server.url}
     with run_host(CONFIG, python=plugin_env.python, env=env) as doomed:
         async with (
-            httpx2.AsyncClient(headers={**AS_ALICE, **MCP_HEADERS}) as http,
+            httpx2.AsyncClient(headers={**AS_ALICE, **HEADERS}) as http,
             _sse_session(a, lambda: _port(a)) as survivor,
         ):
             opened = await http.post(doomed.mcp_url(), json=INITIALIZE)
@@ -408,7 +397,7 @@ async def test_workers_share_one_port(plugin_env, redis_server):
                 assert await _counts(session, 6) == [str(n) for n in range(1, 7)]
         # Sessions opened on both workers.
         sessions = []
-        async with httpx2.AsyncClient(headers={**AS_ALICE, **MCP_HEADERS}, limits=no_reuse) as http:
+        async with httpx2.AsyncClient(headers={**AS_ALICE, **HEADERS}, limits=no_reuse) as http:
             for _ in range(16):
                 opened = await http.post(host.mcp_url(), json=INITIALIZE)
                 sessions.append(opened.headers["mcp-session-id"])
