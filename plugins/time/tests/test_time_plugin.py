@@ -34,7 +34,10 @@ def test_the_default_zone_is_stored_under_its_iana_name(mcp_host_plugin: Any) ->
 @pytest.mark.parametrize(
     ("table", "message"),
     [
-        ('default_zone = "Mars/Olympus"', "plugins.time.default_zone: value error, unknown time zone"),
+        (
+            'default_zone = "Mars/Olympus"',
+            "plugins.time.default_zone: unknown time zone 'Mars/Olympus'; give an IANA time zone",
+        ),
         ('hour_format = "13h"', "plugins.time.hour_format: input should be '24h' or '12h'"),
         ('zone = "UTC"', "plugins.time.zone: unknown key; expected one of: default_zone, hour_format"),
     ],
