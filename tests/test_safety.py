@@ -266,3 +266,17 @@ async def test_malformed_json_is_400_and_one_log_line(plugin_env):
     bad = [line for line in host.log_lines if "not JSON-RPC" in line]
     assert len(bad) == 5
     assert "Traceback" not in host.log
+
+
+async def test_a_thread_still_running_an_abandoned_call_does_not_hold_up_shutdown(plugin_env):
+    config = "[plugins.counter]\ntool_timeouts = { sync_nap = 0.5 }\n" + QUIET
+    with run_host(config, python=plugin_env.python) as host:
+        async with sse_client(host.sse_url()) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            assert _text(await _call(session, "sync_nap", {"seconds": 60})).endswith("timed out after 0.5 s")
+        started = anyio.current_time()
+        exit_code = await anyio.to_thread.run_sync(host.stop)
+        elapsed = anyio.current_time() - started
+    assert exit_code == 0
+    assert elapsed < 8, f"took {elapsed:.1f} s"
+    host.wait_for_log(r"exiting without waiting for 1 abandoned tool calls in worker threads")

@@ -6,9 +6,11 @@ import argparse
 import asyncio
 import logging
 import math
+import os
 import signal
 import socket
 import sys
+import threading
 
 import uvicorn
 
@@ -124,14 +126,35 @@ def _run_process(host: Host, listener: socket.socket, strict: bool, worker: int)
     except OSError as exc:
         logger.error("internal listener for the cluster: %s", exc)
         return EXIT_FAILURE
+    code = EXIT_OK
     try:
         asyncio.run(_serve(host, sockets, strict=strict))
     except (StrictModeError, ClusterUnavailable) as exc:
         logger.error("%s", exc)
-        return EXIT_FAILURE
+        code = EXIT_FAILURE
     except KeyboardInterrupt:
         pass
-    return EXIT_OK
+    _exit_now_if_threads_linger(code)
+    return code
+
+
+def _exit_now_if_threads_linger(code: int) -> None:
+    """A plain ``def`` tool that ran past its time limit may still be running in a worker
+    thread, and the interpreter would wait for it at exit, for as long as it takes. The host
+    has stopped and its plugins are closed: it exits without waiting."""
+    lingering = [
+        thread
+        for thread in threading.enumerate()
+        if thread is not threading.main_thread() and thread.is_alive() and not thread.daemon
+    ]
+    if lingering:
+        logger.warning(
+            "exiting without waiting for %d abandoned tool calls in worker threads", len(lingering)
+        )
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def _listen(address: str, port: int, *, reuse_port: bool = False, listen: bool = True) -> socket.socket:
