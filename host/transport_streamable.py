@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from uuid import uuid4
 
 import anyio
@@ -45,6 +45,7 @@ from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
 from mcp_host.asgi import CompletingSend
+from mcp_host.background import Background
 from mcp_host.catalog import ServerBlueprint
 from mcp_host.servers import ServerFactory
 from mcp_host.session import HostSession, SessionRegistry
@@ -88,19 +89,12 @@ class StreamableHttpServer:
         self._transports: dict[str, StreamableHTTPServerTransport] = {}
         self._owners: dict[str, AuthorizationContext | None] = {}
         self._admission = anyio.Lock()
-        self._task_group: anyio.abc.TaskGroup | None = None
+        self._background = Background("the Streamable HTTP transport")
         self._app = RequestBodyLimitMiddleware(self._handle, max_request_body_size)
 
-    @asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
+    def running(self) -> AbstractAsyncContextManager[None]:
         """Holds the sessions' server tasks; leaving it ends every session."""
-        async with anyio.create_task_group() as task_group:
-            self._task_group = task_group
-            try:
-                yield
-            finally:
-                task_group.cancel_scope.cancel()
-                self._task_group = None
+        return self._background.running()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._app(scope, receive, send)
@@ -175,9 +169,7 @@ class StreamableHttpServer:
                 message = "cannot accept new sessions now: the session routing store is unreachable"
                 await jsonrpc_error(message, 503, INTERNAL_ERROR)(scope, receive, send)
                 return
-            if self._task_group is None:
-                raise RuntimeError("the Streamable HTTP transport is not running")
-            await self._task_group.start(self._run_session, session_id, transport)
+            await self._background.tasks.start(self._run_session, session_id, transport)
             status = await _respond_reporting_status(transport.handle_request, scope, receive, send)
             # Only an accepted initialize opens a session; anything else leaves nothing behind.
             established = status is not None and status < 400

@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import uuid4
@@ -37,6 +36,7 @@ from redis.exceptions import RedisError
 from starlette.authentication import AuthCredentials
 from starlette.types import ASGIApp, Message, Scope
 
+from mcp_host.background import Background
 from mcp_host.cluster.registry import Owner, worker_channel
 
 logger = logging.getLogger(__name__)
@@ -114,17 +114,10 @@ class MessageRelay:
         self._waiting: dict[str, _Waiting] = {}
         self._local: dict[str, ASGIApp] = {}
         self._inboxes: dict[str, MemoryObjectSendStream[tuple[dict[str, Any], bytes]]] = {}
-        self._task_group: anyio.abc.TaskGroup | None = None
+        self._background = Background("the cluster relay")
 
-    @asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
-        async with anyio.create_task_group() as task_group:
-            self._task_group = task_group
-            try:
-                yield
-            finally:
-                task_group.cancel_scope.cancel()
-                self._task_group = None
+    def running(self) -> AbstractAsyncContextManager[None]:
+        return self._background.running()
 
     # --- the session's owner ---------------------------------------------------------------
 
@@ -162,10 +155,9 @@ class MessageRelay:
             return
         inbox = self._inboxes.get(session_id)
         if inbox is None:
-            assert self._task_group is not None, "the relay is not running"
             inbox, drained = anyio.create_memory_object_stream[tuple[dict[str, Any], bytes]](INBOX_SIZE)
             self._inboxes[session_id] = inbox
-            self._task_group.start_soon(self._drain, deliver, drained)
+            self._background.tasks.start_soon(self._drain, deliver, drained)
         try:
             inbox.send_nowait((header, body))
         except anyio.WouldBlock:
@@ -236,8 +228,7 @@ class MessageRelay:
             )
 
     def _answer_soon(self, header: dict[str, Any], answer: Answer) -> None:
-        assert self._task_group is not None, "the relay is not running"
-        self._task_group.start_soon(self._answer, header, answer)
+        self._background.tasks.start_soon(self._answer, header, answer)
 
     async def _answer(self, header: dict[str, Any], answer: Answer) -> None:
         reply = {"kind": "answer", "id": header.get("id"), "status": answer.status}
