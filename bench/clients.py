@@ -71,10 +71,11 @@ def _message(method: str, params: Json | None, id: int | None = None) -> bytes:
 class SseSession:
     """HTTP+SSE: ``GET /sse`` for the answers, ``POST /messages/?session_id=…`` for the requests."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, post_port: int | None = None) -> None:
+        """``post_port``: POST the messages to another process than the one holding the stream."""
         self._host = host
         self._port = port
-        self._posts = KeepAlive(host, port)
+        self._posts = KeepAlive(host, post_port or port)
         self._ids = itertools.count(1)
         self._pending: dict[int, asyncio.Future[Json]] = {}
         self._stream: Connection | None = None
@@ -144,8 +145,10 @@ class SseSession:
 class StreamableSession:
     """Streamable HTTP: every message a ``POST /mcp``, the session named by ``Mcp-Session-Id``."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, post_port: int | None = None) -> None:
+        """``post_port``: send everything after ``initialize`` to another process."""
         self._posts = KeepAlive(host, port)
+        self._later_posts = KeepAlive(host, post_port) if post_port else None
         self._ids = itertools.count(1)
         self._headers = dict(JSON_HEADERS)
 
@@ -161,6 +164,9 @@ class StreamableSession:
         if method == "initialize":
             self._headers["Mcp-Session-Id"] = response.headers["mcp-session-id"]
             self._headers["MCP-Protocol-Version"] = PROTOCOL_VERSION
+            if self._later_posts is not None:
+                self._posts.close()
+                self._posts = self._later_posts
         if response.headers.get("content-type", "").startswith("application/json"):
             answer: Json = json.loads(response.body)
             return answer

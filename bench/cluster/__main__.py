@@ -25,7 +25,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench.cluster.wire import SseSession, StreamableSession, timed_call
+from bench.clients import Session, SseSession, StreamableSession, handshake
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TOOL = "current_time"  # plugins/time: cheap, async, and installed with the dev setup
@@ -172,10 +172,25 @@ def summary(latencies: list[float], seconds: float | None = None) -> dict[str, f
     return figures
 
 
+async def _open(client: Session) -> None:
+    await client.open()
+    await handshake(client)
+
+
+async def timed_call(session: Session, tool: str) -> float:
+    """One ``tools/call``; its latency in seconds. Raises on any failure."""
+    started = time.perf_counter()
+    answer = await session.request("tools/call", {"name": tool, "arguments": {}})
+    elapsed = time.perf_counter() - started
+    if "result" not in answer or answer["result"].get("isError"):
+        raise RuntimeError(f"tools/call failed: {answer}")
+    return elapsed
+
+
 async def load(make: Callable[[], Any], sessions: int, calls: int) -> dict[str, float]:
     """``sessions`` clients at once, each making ``calls`` tool calls one after another."""
     clients = [make() for _ in range(sessions)]
-    await asyncio.gather(*(client.open() for client in clients))
+    await asyncio.gather(*(_open(client) for client in clients))
     for client in clients:  # warm-up
         for _ in range(5):
             await timed_call(client, TOOL)
@@ -195,25 +210,12 @@ async def load(make: Callable[[], Any], sessions: int, calls: int) -> dict[str, 
 async def hop(make: Callable[[], Any], calls: int) -> dict[str, float]:
     """One client, one call at a time: latency without queueing."""
     client = make()
-    await client.open()
+    await _open(client)
     for _ in range(10):
         await timed_call(client, TOOL)
     latencies = [await timed_call(client, TOOL) for _ in range(calls)]
     await client.close()
     return summary(latencies)
-
-
-class _ForwardedStreamable(StreamableSession):
-    """Opens its session on one process, then sends every request to the other."""
-
-    def __init__(self, owner: int, other: int) -> None:
-        super().__init__("127.0.0.1", owner)
-        self._other = other
-
-    async def open(self) -> None:
-        await super().open()
-        self._conn.close()
-        self._conn.port = self._other
 
 
 def run(calls: int, sessions: int, hop_calls: int, say: Callable[[str], None]) -> dict[str, Any]:
@@ -253,7 +255,7 @@ def run(calls: int, sessions: int, hop_calls: int, say: Callable[[str], None]) -
                         (
                             "mcp",
                             partial(StreamableSession, "127.0.0.1", a),
-                            partial(_ForwardedStreamable, a, b),
+                            partial(StreamableSession, "127.0.0.1", a, b),
                         ),
                         ("sse", partial(SseSession, "127.0.0.1", a), partial(SseSession, "127.0.0.1", a, b)),
                     ):
