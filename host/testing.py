@@ -28,6 +28,7 @@ would clash with anyio's own).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -277,15 +278,11 @@ class LiveHost:
         raise AssertionError(f"no log line matched {pattern!r} within {timeout} s; log:\n{self.log}")
 
     def stop(self, timeout: float = 10.0) -> int:
-        """SIGTERM, as a service manager would; returns the exit code."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            raise
+        """SIGTERM, as a service manager would; returns the exit code.
+
+        Raises ``subprocess.TimeoutExpired`` (after killing it) if the host outlives ``timeout``.
+        """
+        return _terminate(self.process, timeout)
 
 
 @contextmanager
@@ -326,13 +323,8 @@ def run_host(
             _wait_until_serving(host, expected, startup_timeout)
             yield host
         finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                _terminate(process, 15)
             reader.join(5)
 
 
@@ -353,6 +345,17 @@ def _read_lines(process: subprocess.Popen[str], host: LiveHost) -> None:
         match = _SERVING.search(_message_of(line))
         if match:
             host.urls[match.group("key") or "default"] = match.group("url")
+
+
+def _terminate(process: subprocess.Popen[str], timeout: float) -> int:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise
 
 
 def _message_of(line: str) -> str:
