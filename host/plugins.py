@@ -88,6 +88,8 @@ class PluginManager:
         self._pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self._pm.add_hookspecs(hookspecs)
         self.records: dict[str, PluginRecord] = {}
+        # One caller per plugin and hook: session hooks run on every connection.
+        self._callers: dict[tuple[str, str], Any] = {}
 
     # --- discovery -------------------------------------------------------------------------
 
@@ -143,6 +145,7 @@ class PluginManager:
             self._fail(record, f"invalid hook implementation: {exc}")
             return
         record.plugin = plugin
+        self._callers.clear()  # a cached caller leaves out only the plugins known when it was made
         callers = self._pm.get_hookcallers(plugin) or []
         unknown = sorted(caller.name for caller in callers if not caller.has_spec())
         if unknown:
@@ -266,8 +269,11 @@ class PluginManager:
 
         Any exception becomes a ``PluginFailure`` naming the plugin and the hook.
         """
-        others = [plugin for plugin in self._pm.get_plugins() if plugin is not record.plugin]
-        caller = self._pm.subset_hook_caller(hook_name, remove_plugins=others)
+        caller = self._callers.get((hook_name, record.name))
+        if caller is None:
+            others = [plugin for plugin in self._pm.get_plugins() if plugin is not record.plugin]
+            caller = self._pm.subset_hook_caller(hook_name, remove_plugins=others)
+            self._callers[hook_name, record.name] = caller
         try:
             results = caller(**kwargs)
         except Exception as exc:
