@@ -133,29 +133,58 @@ class SessionRouting(Protocol):
         ...
 
 
+class SessionRefused(Exception):
+    """No new session can be opened now; the message says why, for the log and the client."""
+
+
+class Admission:
+    """A client's place under ``max_sessions``, held from its first request until its
+    connection or session ends. ``release()`` gives it back; releasing twice is harmless."""
+
+    __slots__ = ("_registry",)
+
+    def __init__(self, registry: SessionRegistry) -> None:
+        self._registry: SessionRegistry | None = registry
+
+    def release(self) -> None:
+        if self._registry is not None:
+            self._registry._admitted -= 1
+            self._registry = None
+
+
 class SessionRegistry:
-    """The live sessions of this process, up to ``max_sessions`` of them."""
+    """The live sessions of this process, and admission of new ones up to ``max_sessions``."""
 
     def __init__(self, max_sessions: int | None = None) -> None:
         self._sessions: dict[str, HostSession] = {}
+        self._admitted = 0
         self.max_sessions = max_sessions
         self.routing: SessionRouting | None = None
         """Set when sessions are shared with other processes; ``None`` for a lone process."""
 
     def is_full(self) -> bool:
-        return self.max_sessions is not None and len(self._sessions) >= self.max_sessions
-
-    def refusal(self) -> str:
-        """Why a new session is refused, for the log and for the client."""
-        return f"the host is serving its maximum of {self.max_sessions} sessions; try again later"
+        return self.max_sessions is not None and self._admitted >= self.max_sessions
 
     def admission_refusal(self) -> str | None:
         """Why a new session cannot be opened right now, or ``None`` if it can."""
         if self.is_full():
-            return self.refusal()
+            return f"the host is serving its maximum of {self.max_sessions} sessions; try again later"
         if self.routing is not None:
             return self.routing.refusal()
         return None
+
+    def admit(self) -> Admission:
+        """Take a place for a new client, or raise ``SessionRefused``.
+
+        The place counts from this moment, before the client's server exists, and nothing
+        awaits between the check and the taking: clients connecting together cannot
+        overshoot the limit, and admission needs no lock.
+        """
+        refusal = self.admission_refusal()
+        if refusal is not None:
+            raise SessionRefused(refusal)
+        self._admitted += 1
+        return Admission(self)
 
     def add(self, session: HostSession) -> None:
         self._sessions[session.id] = session

@@ -20,7 +20,7 @@ from starlette.types import Message, Receive, Scope, Send
 from mcp_host.asgi import CompletingSend
 from mcp_host.catalog import ServerBlueprint
 from mcp_host.servers import ServerFactory
-from mcp_host.session import HostSession, SessionRegistry, SessionRouting
+from mcp_host.session import HostSession, SessionRefused, SessionRegistry, SessionRouting
 
 logger = logging.getLogger(__name__)
 
@@ -129,11 +129,18 @@ class SseServer:
         if scope["method"] != "GET":
             await PlainTextResponse("Method Not Allowed", 405, headers={"Allow": "GET"})(scope, receive, send)
             return
-        refusal = self._sessions.admission_refusal()
-        if refusal is not None:
+        try:
+            admission = self._sessions.admit()
+        except SessionRefused as refusal:
             logger.warning("refused a new session: %s", refusal)
-            await PlainTextResponse(refusal, 503)(scope, receive, send)
+            await PlainTextResponse(str(refusal), 503)(scope, receive, send)
             return
+        try:
+            await self._stream(scope, receive, send)
+        finally:
+            admission.release()
+
+    async def _stream(self, scope: Scope, receive: Receive, send: Send) -> None:
         routing = self._sessions.routing
         claim = None if routing is None else self._claimer(routing)
         stream_send = _StreamSend(send, claim)

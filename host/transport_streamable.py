@@ -19,6 +19,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from uuid import uuid4
 
 import anyio
@@ -48,7 +49,7 @@ from mcp_host.asgi import CompletingSend
 from mcp_host.background import Background
 from mcp_host.catalog import ServerBlueprint
 from mcp_host.servers import ServerFactory
-from mcp_host.session import HostSession, SessionRegistry
+from mcp_host.session import Admission, HostSession, SessionRefused, SessionRegistry
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,14 @@ def session_not_found() -> Response:
     return jsonrpc_error("Session not found", 404, INVALID_REQUEST)
 
 
+@dataclass(frozen=True)
+class _LiveSession:
+    transport: StreamableHTTPServerTransport
+    owner: AuthorizationContext | None
+    """The credential that opened it: only that one may use it."""
+    admission: Admission
+
+
 class StreamableHttpServer:
     """All the Streamable HTTP sessions of one configured server."""
 
@@ -86,9 +95,7 @@ class StreamableHttpServer:
         self._sessions = sessions
         self._security = security
         self._idle_timeout_s = idle_timeout_s
-        self._transports: dict[str, StreamableHTTPServerTransport] = {}
-        self._owners: dict[str, AuthorizationContext | None] = {}
-        self._admission = anyio.Lock()
+        self._live: dict[str, _LiveSession] = {}
         self._background = Background("the Streamable HTTP transport")
         self._app = RequestBodyLimitMiddleware(self._handle, max_request_body_size)
 
@@ -116,16 +123,17 @@ class StreamableHttpServer:
                 return
             await self._open_session(scope, _replay(body, receive), send)
             return
-        transport = self._transports.get(session_id)
+        live = self._live.get(session_id)
         routing = self._sessions.routing
-        if transport is None and routing is not None and not _was_forwarded(scope):
+        if live is None and routing is not None and not _was_forwarded(scope):
             # Another process may own it; a request it forwarded here is never sent on again.
             await routing.forward_request(session_id, scope, receive, send)
             return
-        if transport is None or self._owners.get(session_id) != _credential(scope):
+        if live is None or live.owner != _credential(scope):
             # Another credential's session is answered exactly like an unknown one.
             await session_not_found()(scope, receive, send)
             return
+        transport = live.transport
         completing_send = CompletingSend(send)
         await transport.handle_request(scope, receive, completing_send)
         await completing_send.complete()
@@ -146,20 +154,19 @@ class StreamableHttpServer:
         )
 
     async def _open_session(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async with self._admission:
-            refusal = self._sessions.admission_refusal()
-            if refusal is not None:
-                logger.warning("refused a new session: %s", refusal)
-                await jsonrpc_error(refusal, 503, INTERNAL_ERROR)(scope, receive, send)
-                return
-            session_id = uuid4().hex
-            transport = StreamableHTTPServerTransport(
-                mcp_session_id=session_id,
-                security_settings=self._security,
-                idle_timeout=self._idle_timeout_s,
-            )
-            self._transports[session_id] = transport
-            self._owners[session_id] = _credential(scope)
+        try:
+            admission = self._sessions.admit()
+        except SessionRefused as refusal:
+            logger.warning("refused a new session: %s", refusal)
+            await jsonrpc_error(str(refusal), 503, INTERNAL_ERROR)(scope, receive, send)
+            return
+        session_id = uuid4().hex
+        transport = StreamableHTTPServerTransport(
+            mcp_session_id=session_id,
+            security_settings=self._security,
+            idle_timeout=self._idle_timeout_s,
+        )
+        self._live[session_id] = _LiveSession(transport, _credential(scope), admission)
         established = False
         try:
             routing = self._sessions.routing
@@ -202,10 +209,13 @@ class StreamableHttpServer:
                 await self._discard(session_id, transport)
 
     async def _discard(self, session_id: str, transport: StreamableHTTPServerTransport) -> None:
-        """Forget the session at once (its id answers 404 from now on), then close its transport."""
-        if self._transports.pop(session_id, None) is not None and self._sessions.routing is not None:
-            self._sessions.routing.release(session_id)
-        self._owners.pop(session_id, None)
+        """Forget the session at once (its id answers 404 from now on, and its place is free),
+        then close its transport."""
+        live = self._live.pop(session_id, None)
+        if live is not None:
+            live.admission.release()
+            if self._sessions.routing is not None:
+                self._sessions.routing.release(session_id)
         if not transport.is_terminated:
             with anyio.CancelScope(shield=True):
                 await transport.terminate()

@@ -126,6 +126,32 @@ async def test_past_the_session_limit_new_sessions_get_503_on_both_transports(pl
     assert "maximum of 1 sessions" in over_sse.text
 
 
+@pytest.mark.parametrize("transport", ["mcp", "sse"])
+async def test_the_session_limit_holds_when_many_clients_connect_at_once(plugin_env, transport):
+    limit, clients = 3, 16
+    answered: list[int] = []
+    all_answered = anyio.Event()
+
+    async def connect(http: httpx2.AsyncClient, host: LiveHost) -> None:
+        if transport == "mcp":
+            answered.append((await http.post(_mcp(host), json=INITIALIZE, headers=HEADERS)).status_code)
+            return
+        async with http.stream("GET", host.sse_url()) as response:
+            answered.append(response.status_code)
+            if len(answered) == clients:
+                all_answered.set()
+            await all_answered.wait()  # a stream is its session: keep it open until all are in
+
+    with run_host(f"[limits]\nmax_sessions = {limit}\n" + QUIET, python=plugin_env.python) as host:
+        async with httpx2.AsyncClient(timeout=30) as http:
+            async with anyio.create_task_group() as group:
+                for _ in range(clients):
+                    group.start_soon(connect, http, host)
+            if transport == "mcp":  # those sessions are still open
+                assert (await http.get(host.sse_url())).status_code == 503
+    assert sorted(answered) == [200] * limit + [503] * (clients - limit)
+
+
 async def test_sessionless_protocol_requests_are_sent_back_to_the_handshake(plugin_env):
     with run_host(QUIET, python=plugin_env.python) as host:
         async with httpx2.AsyncClient() as http:
