@@ -26,7 +26,10 @@ def main(argv: list[str] | None = None) -> int:
             dest="profile",
             action="store_const",
             const=profile,
-            help=f"C={sizes.concurrency} K={sizes.calls} M={sizes.churn} S={sizes.capacity}",
+            help=(
+                f"{sizes.rounds} turns of C={sizes.concurrency} K={sizes.calls}; "
+                f"M={sizes.churn_rss} S={sizes.capacity}"
+            ),
         )
     parser.add_argument("--servers", nargs="+", choices=SERVERS, default=list(SERVERS), metavar="SERVER")
     parser.add_argument("--transports", nargs="+", choices=["sse", "mcp"], default=["sse", "mcp"])

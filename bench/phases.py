@@ -1,9 +1,10 @@
 """The measurements, each against one running server on one transport.
 
 Every phase opens its own sessions and closes them before the next phase begins. The speed
-phases (``measure_speed``) are repeated in rounds by the caller; the memory phases
-(``measure_memory``) run once, on a fresh server: churn before capacity, since RSS the SDK
-does not give back after thousands of idle sessions would hide any growth churning causes.
+phases (``measure_speed``) are one turn of a server: the caller gives every server many
+turns, interleaved. The memory phases (``measure_memory``) run once, on a fresh server:
+churn before capacity, since RSS the SDK does not give back after thousands of idle sessions
+would hide any growth churning causes.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ FAILURES = (SessionError, OSError, TimeoutError, KeyError, ValueError)
 
 WARMUP_CALLS = 5
 CHURN_ROUNDS = 4
+DURATIONS = "durations_s"
+"""The raw latencies of a phase's turn, which the caller pools over every turn of a server."""
 
 T = TypeVar("T")
 
@@ -30,15 +33,19 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class Sizes:
     warmup: int
-    """Sessions opened, used and closed before anything is measured."""
+    """Sessions opened, used and closed on a server before anything is measured."""
     connects: int
+    """Per turn."""
     handshakes: int
+    """Per turn."""
     concurrency: int
     """C: sessions making tool calls at once."""
     calls: int
-    """K: calls each of them makes, one after another."""
+    """K: calls each of them makes per turn, one after another."""
     churn: int
-    """M: sessions opened, used once and closed."""
+    """Sessions opened, used once and closed per turn, ``parallel`` at a time."""
+    churn_rss: int
+    """M: sessions churned on a fresh server, whose RSS is read as they go."""
     capacity: int
     """S: idle initialized sessions held open at once."""
     parallel: int
@@ -46,7 +53,8 @@ class Sizes:
     hold_s: float
     """How long the idle sessions are held before they are pinged."""
     rounds: int
-    """How many times the speed phases run, on a fresh server each time, the servers in turn."""
+    """Turns each server takes at the speed phases. The servers run side by side and take
+    their turns in a rotated order, so that what else the machine does falls on all alike."""
     settle_poll_s: float = SETTLE_POLL_S
     """The interval of the RSS samples that decide it has settled."""
 
@@ -59,6 +67,7 @@ PROFILES = {
         concurrency=2,
         calls=3,
         churn=4,
+        churn_rss=4,
         capacity=4,
         parallel=2,
         hold_s=0,
@@ -67,27 +76,29 @@ PROFILES = {
     ),
     "quick": Sizes(
         warmup=50,
-        connects=100,
-        handshakes=100,
+        connects=20,
+        handshakes=20,
         concurrency=16,
-        calls=50,
-        churn=400,
+        calls=10,
+        churn=80,
+        churn_rss=400,
         capacity=500,
         parallel=32,
         hold_s=1,
-        rounds=2,
+        rounds=5,
     ),
     "full": Sizes(
         warmup=100,
-        connects=300,
-        handshakes=300,
+        connects=30,
+        handshakes=30,
         concurrency=50,
-        calls=100,
-        churn=2000,
+        calls=20,
+        churn=200,
+        churn_rss=2000,
         capacity=5000,
         parallel=50,
         hold_s=5,
-        rounds=3,
+        rounds=10,
     ),
 }
 
@@ -103,23 +114,29 @@ class Target:
         return new_session(self.transport, self.host, self.port)
 
 
-SPEED_PHASES = ("connect", "handshake", "calls")
-MEMORY_PHASES = ("churn", "capacity")
+SPEED_PHASES = ("connect", "handshake", "calls", "churn")
+MEMORY_PHASES = ("churn_rss", "capacity")
+
+
+async def warm_up(target: Target, sizes: Sizes) -> None:
+    """Sessions opened, used and closed, so that nothing is measured on a cold server."""
+    await _sessions(target, sizes.warmup, sizes.parallel, _open_use_close)
 
 
 async def measure_speed(target: Target, sizes: Sizes) -> dict[str, Any]:
-    await _sessions(target, sizes.warmup, sizes.parallel, _open_use_close)
+    """One turn of a warm server at every speed phase."""
     return {
         "connect": await connect(target, sizes.connects),
         "handshake": await handshakes(target, sizes.handshakes),
         "calls": await tool_calls(target, sizes.concurrency, sizes.calls),
+        "churn": await churn(target, sizes.churn, sizes.parallel),
     }
 
 
 async def measure_memory(target: Target, sizes: Sizes) -> dict[str, Any]:
-    await _sessions(target, sizes.warmup, sizes.parallel, _open_use_close)
+    await warm_up(target, sizes)
     return {
-        "churn": await churn(target, sizes),
+        "churn_rss": await churn_rss(target, sizes),
         "capacity": await capacity(target, sizes),
     }
 
@@ -148,6 +165,8 @@ async def connect(target: Target, count: int) -> dict[str, Any]:
         "errors": errors,
         **latency_ms(durations),
         "server_cpu_us_per_session": _cpu_us(target, cpu_before, count),
+        "operations": count,
+        DURATIONS: durations,
     }
 
 
@@ -173,6 +192,8 @@ async def handshakes(target: Target, count: int) -> dict[str, Any]:
         "errors": errors,
         **latency_ms(durations),
         "server_cpu_us_per_session": _cpu_us(target, cpu_before, count),
+        "operations": count,
+        DURATIONS: durations,
     }
 
 
@@ -196,27 +217,39 @@ async def tool_calls(target: Target, concurrency: int, per_session: int) -> dict
         **latency_ms(durations),
         "server_cpu_us_per_call": cpu_us,
         "wall_s": round(wall, 3),
+        "operations": concurrency * per_session,
+        DURATIONS: durations,
     }
 
 
-async def churn(target: Target, sizes: Sizes) -> dict[str, Any]:
-    """M sessions opened, initialized, used for one call and closed, in ``CHURN_ROUNDS`` rounds
-    with the settled RSS after each. The first round is the allocator's warm-up; the growth is
-    measured over the rounds after it."""
-    per_round = max(1, sizes.churn // CHURN_ROUNDS)
+async def churn(target: Target, count: int, parallel: int) -> dict[str, Any]:
+    """``count`` sessions opened, initialized, used for one call and closed, ``parallel`` at a
+    time: what a stream of short-lived clients costs."""
+    cpu_before, start = cpu_seconds(target.pid), perf_counter()
+    errors = await _sessions(target, count, parallel, _open_use_close)
+    return {
+        "sessions": count,
+        "errors": errors,
+        "sessions_per_s": round(count / (perf_counter() - start), 1),
+        "server_cpu_us_per_session": _cpu_us(target, cpu_before, count),
+        "operations": count,
+    }
+
+
+async def churn_rss(target: Target, sizes: Sizes) -> dict[str, Any]:
+    """M sessions churned as ``churn`` does, in ``CHURN_ROUNDS`` rounds with the settled RSS
+    after each. The first round is the allocator's warm-up; the growth is measured over the
+    rounds after it."""
+    per_round = max(1, sizes.churn_rss // CHURN_ROUNDS)
     samples = [await settled_rss_kib(target.pid, sizes.settle_poll_s)]
-    errors, elapsed, cpu_before = 0, 0.0, cpu_seconds(target.pid)
+    errors = 0
     for _ in range(CHURN_ROUNDS):
-        start = perf_counter()
         errors += await _sessions(target, per_round, sizes.parallel, _open_use_close)
-        elapsed += perf_counter() - start
         samples.append(await settled_rss_kib(target.pid, sizes.settle_poll_s))
     measured = per_round * (CHURN_ROUNDS - 1)
     return {
         "sessions": per_round * CHURN_ROUNDS,
         "errors": errors,
-        "sessions_per_s": round(per_round * CHURN_ROUNDS / elapsed, 1),
-        "server_cpu_us_per_session": _cpu_us(target, cpu_before, per_round * CHURN_ROUNDS),
         "rss_after_rounds_kib": samples,
         "growth_kib_per_1000": round((samples[-1] - samples[1]) * 1000 / measured, 1),
     }

@@ -35,7 +35,7 @@ FIGURES = (
     Figure("RSS per idle session (KiB)", "capacity", "rss_per_session_kib", "lower"),
     Figure("churned sessions/s", "churn", "sessions_per_s", "higher"),
     Figure("server CPU per churned session (µs)", "churn", "server_cpu_us_per_session", "lower"),
-    Figure("RSS growth per 1,000 churned (KiB)", "churn", "growth_kib_per_1000", ""),
+    Figure("RSS growth per 1,000 churned (KiB)", "churn_rss", "growth_kib_per_1000", ""),
     Figure("errors in the server's log", "server", "log_problems", ""),
 )
 

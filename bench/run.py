@@ -1,9 +1,11 @@
-"""One benchmark run: every server, one at a time, on each transport; the report as a dict.
+"""One benchmark run: every server on each transport; the report as a dict.
 
-On each transport the speed phases run in ``rounds``, each round starting every server
-afresh in turn (in a rotated order), and each figure is the median of its rounds: the
-machine is shared, and interleaving spreads what others do on it over every server alike.
-The memory phases then run once per server, on a fresh process.
+On each transport every server runs at once, each in its own process, and takes turns at the
+speed phases in a rotated order until each has had ``rounds`` turns of a few seconds. The
+machine is shared: interleaving that finely lets whatever else it does fall on every server
+alike, where whole runs one after another differ by a quarter. Latency percentiles are over
+the samples of every turn; rates and CPU per operation are the median of the turns. The
+memory phases then run once per server, each on a fresh process.
 """
 
 from __future__ import annotations
@@ -14,17 +16,17 @@ import platform
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
+from contextlib import ExitStack
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 from bench.launch import HOST, PluginEnv, log_problems, running
-from bench.phases import Sizes, Target, measure_memory, measure_speed
+from bench.phases import DURATIONS, Sizes, Target, measure_memory, measure_speed, warm_up
 from bench.proc import raise_open_files_limit
 from bench.report import ratios
-
-Phases = Callable[[Target, Sizes], Coroutine[Any, Any, dict[str, Any]]]
+from bench.stats import latency_ms
 
 
 def run_benchmark(
@@ -40,30 +42,27 @@ def run_benchmark(
     started = time.time()
     load_before = os.getloadavg()
     results: dict[str, dict[str, Any]] = {}
-    problems: dict[tuple[str, str], int] = {}
     with tempfile.TemporaryDirectory(prefix="mcp-host-bench-") as scratch:
         say("installing the bench plugin into a scratch virtualenv ...")
         env = PluginEnv.create(Path(scratch))
-
-        def run(server: str, transport: str, phases: Phases, label: str) -> dict[str, Any]:
-            say(f"{server} on {transport}: {label} ...")
-            log = out_dir / f"{server}-{transport}-{label}.log"
-            with running(server, env, log) as (process, port):
-                measured = asyncio.run(phases(Target(transport, HOST, port, process.pid), sizes))  # type: ignore[arg-type]
-            problems[server, transport] = problems.get((server, transport), 0) + log_problems(log)
-            return measured
-
         for transport in transports:
-            rounds: dict[str, list[dict[str, Any]]] = {server: [] for server in servers}
-            for number in range(sizes.rounds):
-                for server in servers[number % len(servers) :] + servers[: number % len(servers)]:
-                    rounds[server].append(run(server, transport, measure_speed, f"speed{number + 1}"))
+            turns = _speed_turns(env, servers, transport, sizes, out_dir, say)
+            memory: dict[str, dict[str, Any]] = {}
+            for server in servers:
+                say(f"{server} on {transport}: memory ...")
+                log = out_dir / f"{server}-{transport}-memory.log"
+                with running(server, env, log) as (process, port):
+                    target = Target(transport, HOST, port, process.pid)  # type: ignore[arg-type]
+                    memory[server] = asyncio.run(measure_memory(target, sizes))
+                memory[server]["server"] = {
+                    "log_problems": log_problems(log) + log_problems(_speed_log(out_dir, server, transport)),
+                    "logs": str(out_dir),
+                }
             results[transport] = {
                 server: {
-                    **_median_of(rounds[server]),
-                    **run(server, transport, measure_memory, "memory"),
-                    "server": {"log_problems": problems[server, transport], "logs": str(out_dir)},
-                    "rounds": rounds[server],
+                    **_merge_turns(turns[server]),
+                    **memory[server],
+                    "rounds": _without_samples(turns[server]),
                 }
                 for server in servers
             }
@@ -78,16 +77,61 @@ def run_benchmark(
     }
 
 
-def _median_of(rounds: list[dict[str, Any]]) -> dict[str, Any]:
-    """Each figure's median over the rounds; counts of samples and errors are summed."""
+def _speed_turns(
+    env: PluginEnv,
+    servers: list[str],
+    transport: str,
+    sizes: Sizes,
+    out_dir: Path,
+    say: Callable[[str], None],
+) -> dict[str, list[dict[str, Any]]]:
+    """Every server up at once; each warmed up, then ``sizes.rounds`` turns each, interleaved."""
+    turns: dict[str, list[dict[str, Any]]] = {server: [] for server in servers}
+    with ExitStack() as stack:
+        targets = {}
+        for server in servers:
+            process, port = stack.enter_context(running(server, env, _speed_log(out_dir, server, transport)))
+            targets[server] = Target(transport, HOST, port, process.pid)  # type: ignore[arg-type]
+            asyncio.run(warm_up(targets[server], sizes))
+        for number in range(sizes.rounds):
+            say(f"{transport}: speed, turn {number + 1} of {sizes.rounds} for every server ...")
+            for server in servers[number % len(servers) :] + servers[: number % len(servers)]:
+                turns[server].append(asyncio.run(measure_speed(targets[server], sizes)))
+    return turns
+
+
+def _speed_log(out_dir: Path, server: str, transport: str) -> Path:
+    return out_dir / f"{server}-{transport}-speed.log"
+
+
+def _merge_turns(turns: list[dict[str, Any]]) -> dict[str, Any]:
+    """One figure per phase and key: percentiles over every turn's samples, counts summed, and
+    the median of the turns for the rest (rates, CPU per operation)."""
     merged: dict[str, Any] = {}
-    for phase in rounds[0]:
+    for phase, first in turns[0].items():
+        samples = [sample for turn in turns for sample in turn[phase].get(DURATIONS, ())]
         merged[phase] = {}
-        for key in rounds[0][phase]:
-            values = [measured[phase][key] for measured in rounds]
-            summed = key in ("samples", "errors", "calls")
-            merged[phase][key] = sum(values) if summed else statistics.median(values)
+        for key in first:
+            if key == DURATIONS:
+                continue
+            values = [turn[phase][key] for turn in turns]
+            if key in ("samples", "errors", "calls", "sessions", "operations"):
+                merged[phase][key] = sum(values)
+            else:
+                merged[phase][key] = statistics.median(values)
+        if DURATIONS in first:
+            merged[phase].update(latency_ms(samples))
     return merged
+
+
+def _without_samples(turns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            phase: {key: value for key, value in figures.items() if key != DURATIONS}
+            for phase, figures in turn.items()
+        }
+        for turn in turns
+    ]
 
 
 def _machine(open_files: int, load_before: tuple[float, float, float]) -> dict[str, Any]:

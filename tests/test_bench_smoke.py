@@ -12,7 +12,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SERVERS = {"mcp-host", "sdk-per-connection", "sdk-shared", "echo"}
-PHASES = {"connect", "handshake", "calls", "churn", "capacity", "server", "rounds"}
+PHASES = {"connect", "handshake", "calls", "churn", "churn_rss", "capacity", "server", "rounds"}
 
 
 @pytest.mark.slow
@@ -44,7 +44,8 @@ def test_the_smoke_run_reports_every_phase_of_every_server(tmp_path: Path) -> No
                 measured["calls"]["calls"]
                 == measured["calls"]["sessions"] * measured["calls"]["calls_per_session"]
             )
-            assert measured["churn"]["errors"] == 0, where
+            assert measured["churn"]["errors"] == measured["churn_rss"]["errors"] == 0, where
+            assert len(measured["rounds"]) == report["sizes"]["rounds"], where
             assert measured["capacity"]["alive"] == measured["capacity"]["sessions"], where
             assert measured["server"]["log_problems"] == 0, (
                 where,
