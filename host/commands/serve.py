@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import math
 import os
@@ -138,6 +139,15 @@ def _run_process(host: Host, listener: socket.socket, strict: bool, worker: int)
     return code
 
 
+def _keep_startup_objects_out_of_gc() -> None:
+    """What start-up built (modules, plugins, schemas, the app) lives as long as the process,
+    yet every full collection of the cyclic garbage collector walked all of it again, stalling
+    every client for ~90 ms in the benchmark. Frozen, those collections only walk what
+    sessions allocate (~15 ms) and cost a sixth of the CPU."""
+    gc.collect()
+    gc.freeze()
+
+
 def _exit_now_if_threads_linger(code: int) -> None:
     """A plain ``def`` tool that ran past its time limit may still be running in a worker
     thread, and the interpreter would wait for it at exit, for as long as it takes. The host
@@ -210,5 +220,6 @@ async def _serve(host: Host, sockets: list[socket.socket], strict: bool) -> None
             name, tools = blueprint.profile.name, len(blueprint.tools)
             logger.info("serving %r (%d tools) at %s%s", name, tools, base_url, blueprint.sse_path)
             logger.info("serving %r over Streamable HTTP at %s%s", name, base_url, blueprint.mcp_path)
+        _keep_startup_objects_out_of_gc()
         await server.serve(sockets=sockets)
     logger.info("stopped")
