@@ -3,9 +3,9 @@
 On each transport every server runs at once, each in its own process, and takes turns at the
 speed phases in a rotated order until each has had ``rounds`` turns of a few seconds. The
 machine is shared: interleaving that finely lets whatever else it does fall on every server
-alike, where whole runs one after another differ by a quarter. Latency percentiles are over
-the samples of every turn; rates and CPU per operation are the median of the turns. The
-memory phases then run once per server, each on a fresh process.
+alike, where whole runs one after another differ by a quarter. Latency percentiles and CPU
+per operation are over all turns; rates are the median of the turns. The memory phases then
+run once per server, each on a fresh process.
 """
 
 from __future__ import annotations
@@ -105,8 +105,9 @@ def _speed_log(out_dir: Path, server: str, transport: str) -> Path:
 
 
 def _merge_turns(turns: list[dict[str, Any]]) -> dict[str, Any]:
-    """One figure per phase and key: percentiles over every turn's samples, counts summed, and
-    the median of the turns for the rest (rates, CPU per operation)."""
+    """One figure per phase and key: percentiles over every turn's samples, counts summed, CPU
+    per operation over all turns (the kernel counts CPU time in 10 ms ticks: a turn alone is
+    too short to resolve it), and the median of the turns for the rates."""
     merged: dict[str, Any] = {}
     for phase, first in turns[0].items():
         samples = [sample for turn in turns for sample in turn[phase].get(DURATIONS, ())]
@@ -117,6 +118,10 @@ def _merge_turns(turns: list[dict[str, Any]]) -> dict[str, Any]:
             values = [turn[phase][key] for turn in turns]
             if key in ("samples", "errors", "calls", "sessions", "operations"):
                 merged[phase][key] = sum(values)
+            elif key.startswith("server_cpu_us_per_"):
+                operations = [turn[phase]["operations"] for turn in turns]
+                total_us = sum(value * count for value, count in zip(values, operations, strict=True))
+                merged[phase][key] = round(total_us / max(1, sum(operations)), 1)
             else:
                 merged[phase][key] = statistics.median(values)
         if DURATIONS in first:
