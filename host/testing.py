@@ -46,15 +46,18 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
+import anyio
 from mcp.client import Client
 from mcp.client.client import ConnectMode
+from mcp.shared.memory import create_client_server_memory_streams
 from mcp_types import CallToolResult, TextContent
 
-from mcp_host.catalog import DEFAULT_SERVER
+from mcp_host.catalog import DEFAULT_SERVER, ServerBlueprint
 from mcp_host.config import HostConfig, PluginEntry, parse_config
 from mcp_host.hookspecs import PROJECT_NAME
 from mcp_host.plugins import PluginRecord, PluginStatus
 from mcp_host.runtime import Host, prepare_host
+from mcp_host.servers import SESSION_ENDED_BUDGET_S, ServerFactory
 from mcp_host.session import HostSession
 
 __all__ = [
@@ -109,7 +112,7 @@ class InProcessHost:
 
     @asynccontextmanager
     async def connect(
-        self, server: str = DEFAULT_SERVER, *, mode: ConnectMode = "legacy"
+        self, server: str = DEFAULT_SERVER, *, mode: ConnectMode = "legacy", **client_options: Any
     ) -> AsyncIterator[Client]:
         """Connect a new client to ``server`` (``"default"`` or a ``[servers.<name>]`` key).
 
@@ -117,14 +120,50 @@ class InProcessHost:
         blueprint by the same factory, with the plugins' ``session_started`` hook run before
         its first request is answered and ``session_ended`` after it disconnects. ``mode`` is
         the SDK client's: ``"legacy"`` is the ``initialize`` handshake most clients use.
+        ``client_options`` go to the SDK's ``Client`` as they are: ``logging_callback``,
+        ``sampling_callback``, ``elicitation_callback`` and the like.
         """
         try:
             blueprint = self.host.blueprints[server]
         except KeyError:
             raise KeyError(f"no server {server!r}; the config has {sorted(self.host.blueprints)}") from None
         session = HostSession(id=uuid.uuid4().hex, server=server, transport="in-process")
-        async with Client(self.host.factory.build(blueprint, session), mode=mode) as client:
+        if mode == "legacy":
+            # Served on streams as the transports serve them, ``logging/setLevel`` included.
+            target: Any = _served_in_memory(self.host.factory, blueprint, session)
+        else:
+            # The modern modes call the server directly, without streams to serve.
+            target = self.host.factory.build(blueprint, session)
+        async with Client(target, mode=mode, **client_options) as client:
             yield client
+
+
+@asynccontextmanager
+async def _served_in_memory(
+    factory: ServerFactory, blueprint: ServerBlueprint, session: HostSession
+) -> AsyncIterator[tuple[Any, Any]]:
+    """The client's ends of memory streams whose other ends the host's factory serves, as it
+    serves an HTTP client's. Closing them is the client's disconnect: the session's
+    ``session_ended`` hooks run before this returns (within their time budget)."""
+    async with create_client_server_memory_streams() as (client_streams, (server_read, server_write)):
+        served = anyio.Event()
+
+        async def serve() -> None:
+            try:
+                await factory.serve(blueprint, session, server_read, server_write)
+            finally:
+                served.set()
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(serve)
+            try:
+                yield client_streams
+            finally:
+                await client_streams[1].aclose()
+                with anyio.move_on_after(SESSION_ENDED_BUDGET_S + 1):
+                    await served.wait()
+                if not served.is_set():
+                    group.cancel_scope.cancel()
 
 
 @asynccontextmanager

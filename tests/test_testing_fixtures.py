@@ -14,7 +14,8 @@ import pytest
 from mcp import ClientSession
 from mcp.client import Client
 from mcp.client.sse import sse_client
-from mcp_types import CallToolResult, TextContent
+from mcp.server.mcpserver import Context
+from mcp_types import CallToolResult, LoggingMessageNotificationParams, TextContent
 
 from mcp_host import current_session, hookimpl, pytest_plugin
 from mcp_host.config import ConfigError
@@ -48,6 +49,20 @@ class Recorder:
         self.events.append(("ended", session.id, session.server))
 
 
+class Chatty:
+    """A plugin whose tool logs to its client at three levels."""
+
+    @hookimpl
+    def register_tools(self, register: Any) -> None:
+        async def chatter(ctx: Context) -> str:
+            """Logs one message at debug, info and warning."""
+            for level in ("debug", "info", "warning"):
+                await ctx.log(level, f"a {level} message")
+            return "done"
+
+        register(chatter)
+
+
 class FailsToStart:
     @hookimpl
     def host_started(self) -> None:
@@ -78,6 +93,31 @@ async def test_each_in_process_client_gets_its_own_session_with_the_hooks_run(mc
     ended = [event for event in recorder.events if event[0] == "ended"]
     assert sorted(server for _, _, server in started) == ["default", "side"]
     assert sorted(ended) == sorted(("ended", *rest) for _, *rest in started)
+
+
+@pytest.mark.anyio
+@pytest.mark.filterwarnings("ignore:The logging capability is deprecated")
+async def test_an_in_process_client_gets_the_log_levels_it_asked_for_as_over_http(mcp_host: Any) -> None:
+    quiet: list[str] = []
+    chatty: list[str] = []
+
+    def note(into: list[str]) -> Any:
+        async def on_log(params: LoggingMessageNotificationParams) -> None:
+            into.append(str(params.data))
+
+        return on_log
+
+    async with (
+        mcp_host(plugins={"chatty": Chatty()}, discover=False) as host,
+        host.connect(logging_callback=note(quiet)) as quiet_client,
+        host.connect(logging_callback=note(chatty)) as chatty_client,
+    ):
+        await quiet_client.set_logging_level("info")
+        assert text_of(await quiet_client.call_tool("chatter", {})) == "done"
+        assert text_of(await chatty_client.call_tool("chatter", {})) == "done"
+
+    assert quiet == ["a info message", "a warning message"]
+    assert chatty == ["a debug message", "a info message", "a warning message"]
 
 
 @pytest.mark.anyio
