@@ -269,16 +269,24 @@ class PluginManager:
 
         Any exception becomes a ``PluginFailure`` naming the plugin and the hook.
         """
+        try:
+            results = self._caller(record, hook_name)(**kwargs)
+        except Exception as exc:
+            raise PluginFailure(f"{hook_name} raised {describe_exception(exc)}") from exc
+        return results[0] if results else None
+
+    def implements(self, record: PluginRecord, hook_name: str) -> bool:
+        """Whether the plugin has an implementation of the hook: per-session hooks that no plugin
+        implements are not called at all."""
+        return bool(self._caller(record, hook_name).get_hookimpls())
+
+    def _caller(self, record: PluginRecord, hook_name: str) -> Any:
         caller = self._callers.get((hook_name, record.name))
         if caller is None:
             others = [plugin for plugin in self._pm.get_plugins() if plugin is not record.plugin]
             caller = self._pm.subset_hook_caller(hook_name, remove_plugins=others)
             self._callers[hook_name, record.name] = caller
-        try:
-            results = caller(**kwargs)
-        except Exception as exc:
-            raise PluginFailure(f"{hook_name} raised {describe_exception(exc)}") from exc
-        return results[0] if results else None
+        return caller
 
     async def call_async(self, record: PluginRecord, hook_name: str, **kwargs: Any) -> None:
         """Call a hook that may be ``async def``, awaiting its result."""

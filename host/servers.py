@@ -22,7 +22,7 @@ from mcp_host.catalog import ServerBlueprint
 from mcp_host.completions import CompletionDispatcher
 from mcp_host.log_level import FilteredWriteStream, SessionLogLevel
 from mcp_host.metrics import HostMetrics
-from mcp_host.plugins import PluginFailure, PluginManager
+from mcp_host.plugins import PluginFailure, PluginManager, PluginRecord
 from mcp_host.session import HostSession, SessionRegistry, acting_for
 
 logger = logging.getLogger(__name__)
@@ -120,14 +120,16 @@ class ServerFactory:
             await self._call_session_hooks("session_started", blueprint, session)
             yield
         finally:
-            with anyio.move_on_after(SESSION_ENDED_BUDGET_S, shield=True) as budget:
-                await self._call_session_hooks("session_ended", blueprint, session)
-            if budget.cancelled_caught:
-                logger.error(
-                    "session %s: session_ended hooks took over %s s and were cut short",
-                    session.id,
-                    SESSION_ENDED_BUDGET_S,
-                )
+            if self._implementers("session_ended", blueprint):
+                # Shielded: a session ends by cancellation as often as not.
+                with anyio.move_on_after(SESSION_ENDED_BUDGET_S, shield=True) as budget:
+                    await self._call_session_hooks("session_ended", blueprint, session)
+                if budget.cancelled_caught:
+                    logger.error(
+                        "session %s: session_ended hooks took over %s s and were cut short",
+                        session.id,
+                        SESSION_ENDED_BUDGET_S,
+                    )
             session.plugin_state.clear()
             self.sessions.remove(session.id)
             elapsed = time.time() - session.started_at
@@ -139,9 +141,12 @@ class ServerFactory:
                 extra={"event": "session_closed", "duration_s": round(elapsed, 3), **session.log_fields()},
             )
 
+    def _implementers(self, hook: str, blueprint: ServerBlueprint) -> list[PluginRecord]:
+        return [record for record in blueprint.plugins if self.plugins.implements(record, hook)]
+
     async def _call_session_hooks(self, hook: str, blueprint: ServerBlueprint, session: HostSession) -> None:
         """A plugin's failing session hook is logged; the session and the other plugins go on."""
-        for record in blueprint.plugins:
+        for record in self._implementers(hook, blueprint):
             view = session.for_plugin(record.name)
             try:
                 await self.plugins.call_async(record, hook, session=view, settings=record.settings)

@@ -113,6 +113,17 @@ def test_settings_defaults_that_do_not_validate_fail_the_plugin_not_the_config()
     assert configured.plugins.records["keyed"].settings == NeedsKey(api_key="k")
 
 
+def test_only_the_plugins_that_implement_a_hook_are_said_to():
+    def session_started(session):
+        pass
+
+    host = _host(tools=_plugin(register_tools=_tools("t")), hooks=_plugin(session_started=session_started))
+    records = host.plugins.records
+    assert host.plugins.implements(records["hooks"], "session_started")
+    assert not host.plugins.implements(records["tools"], "session_started")
+    assert not host.plugins.implements(records["hooks"], "session_ended")
+
+
 def test_named_servers_select_plugins_and_tools():
     host = _host(
         """
