@@ -9,6 +9,7 @@ plugin's function, so every server runs the same tool.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -108,14 +109,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def running(server: str, env: PluginEnv, log: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    """The server in its own process until the block ends (SIGTERM; SIGKILL if it hangs)."""
+def running(
+    server: str, env: PluginEnv, log: Path, cpus: set[int] | None = None
+) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """The server in its own process, on ``cpus`` if given, until the block ends (SIGTERM;
+    SIGKILL if it hangs)."""
     port = free_port()
     with log.open("wb") as output:
         process = subprocess.Popen(
             command(server, env, port), cwd=REPO, stdin=subprocess.DEVNULL, stdout=output, stderr=output
         )
         try:
+            if cpus is not None:
+                os.sched_setaffinity(process.pid, cpus)
             _wait_until_answering(process, port, log)
             yield process, port
         finally:

@@ -42,6 +42,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def split_cpus() -> tuple[set[int], set[int]] | None:
+    """One CPU for the load generator and the others for the servers, or ``None`` with a single
+    CPU. Left to the scheduler, a server and the generator sometimes share a core and sometimes
+    not, and a request's round trip differs by half between the two: a turn landing one way
+    or the other moved one server's latency more than the gaps measured."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return None
+    return {cpus[0]}, set(cpus[1:])
+
+
 def raise_open_files_limit() -> int:
     """Raise this process's soft RLIMIT_NOFILE to its hard limit (servers started from here
     inherit it); returns the new limit."""

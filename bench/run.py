@@ -24,7 +24,7 @@ from typing import Any
 
 from bench.launch import HOST, PluginEnv, log_problems, running
 from bench.phases import DURATIONS, Sizes, Target, measure_memory, measure_speed, warm_up
-from bench.proc import raise_open_files_limit
+from bench.proc import raise_open_files_limit, split_cpus
 from bench.report import ratios
 from bench.stats import latency_ms
 
@@ -38,6 +38,11 @@ def run_benchmark(
     say: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     open_files = raise_open_files_limit()
+    placement = split_cpus()
+    server_cpus = None
+    if placement is not None:
+        generator_cpus, server_cpus = placement
+        os.sched_setaffinity(0, generator_cpus)
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.time()
     load_before = os.getloadavg()
@@ -46,12 +51,12 @@ def run_benchmark(
         say("installing the bench plugin into a scratch virtualenv ...")
         env = PluginEnv.create(Path(scratch))
         for transport in transports:
-            turns = _speed_turns(env, servers, transport, sizes, out_dir, say)
+            turns = _speed_turns(env, servers, transport, sizes, server_cpus, out_dir, say)
             memory: dict[str, dict[str, Any]] = {}
             for server in servers:
                 say(f"{server} on {transport}: memory ...")
                 log = out_dir / f"{server}-{transport}-memory.log"
-                with running(server, env, log) as (process, port):
+                with running(server, env, log, server_cpus) as (process, port):
                     target = Target(transport, HOST, port, process.pid)  # type: ignore[arg-type]
                     memory[server] = asyncio.run(measure_memory(target, sizes))
                 memory[server]["server"] = {
@@ -71,7 +76,11 @@ def run_benchmark(
         "sizes": vars(sizes),
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
         "duration_s": round(time.time() - started, 1),
-        "machine": _machine(open_files, load_before),
+        "machine": {
+            **_machine(open_files, load_before),
+            "cpus_of_load_generator": sorted(placement[0]) if placement else None,
+            "cpus_of_servers": sorted(placement[1]) if placement else None,
+        },
         "results": results,
         "ratios": {transport: ratios(found) for transport, found in results.items() if "mcp-host" in found},
     }
@@ -82,6 +91,7 @@ def _speed_turns(
     servers: list[str],
     transport: str,
     sizes: Sizes,
+    cpus: set[int] | None,
     out_dir: Path,
     say: Callable[[str], None],
 ) -> dict[str, list[dict[str, Any]]]:
@@ -90,7 +100,8 @@ def _speed_turns(
     with ExitStack() as stack:
         targets = {}
         for server in servers:
-            process, port = stack.enter_context(running(server, env, _speed_log(out_dir, server, transport)))
+            log = _speed_log(out_dir, server, transport)
+            process, port = stack.enter_context(running(server, env, log, cpus))
             targets[server] = Target(transport, HOST, port, process.pid)  # type: ignore[arg-type]
             asyncio.run(warm_up(targets[server], sizes))
         for number in range(sizes.rounds):
