@@ -117,13 +117,14 @@ class ServerFactory:
             extra={"event": "session_opened", **session.log_fields()},
         )
         try:
-            await self._call_session_hooks("session_started", blueprint, session)
+            starters = self._implementers("session_started", blueprint)
+            await self._call_session_hooks("session_started", starters, session)
             yield
         finally:
-            if self._implementers("session_ended", blueprint):
+            if enders := self._implementers("session_ended", blueprint):
                 # Shielded: a session ends by cancellation as often as not.
                 with anyio.move_on_after(SESSION_ENDED_BUDGET_S, shield=True) as budget:
-                    await self._call_session_hooks("session_ended", blueprint, session)
+                    await self._call_session_hooks("session_ended", enders, session)
                 if budget.cancelled_caught:
                     logger.error(
                         "session %s: session_ended hooks took over %s s and were cut short",
@@ -144,9 +145,9 @@ class ServerFactory:
     def _implementers(self, hook: str, blueprint: ServerBlueprint) -> list[PluginRecord]:
         return [record for record in blueprint.plugins if self.plugins.implements(record, hook)]
 
-    async def _call_session_hooks(self, hook: str, blueprint: ServerBlueprint, session: HostSession) -> None:
+    async def _call_session_hooks(self, hook: str, plugins: list[PluginRecord], session: HostSession) -> None:
         """A plugin's failing session hook is logged; the session and the other plugins go on."""
-        for record in self._implementers(hook, blueprint):
+        for record in plugins:
             view = session.for_plugin(record.name)
             try:
                 await self.plugins.call_async(record, hook, session=view, settings=record.settings)
