@@ -9,8 +9,8 @@ from pydantic import BaseModel
 
 from mcp_host import hookimpl
 from mcp_host.config import parse_config
+from mcp_host.host import prepare_host
 from mcp_host.plugins import PluginStatus
-from mcp_host.runtime import prepare_host
 
 
 def _module(**attributes) -> ModuleType:

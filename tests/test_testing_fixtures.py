@@ -19,7 +19,7 @@ from mcp_types import CallToolResult, LoggingMessageNotificationParams, TextCont
 
 from mcp_host import current_session, hookimpl, pytest_plugin
 from mcp_host.config import ConfigError
-from mcp_host.runtime import StrictModeError
+from mcp_host.host import StrictModeError
 from mcp_host.testing import PluginNotUsable, error_of, text_of
 
 

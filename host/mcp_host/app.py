@@ -18,8 +18,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp
 
-from mcp_host.catalog import ServerBlueprint
-from mcp_host.runtime import Host
+from mcp_host.blueprints import ServerBlueprint
+from mcp_host.host import Host
 from mcp_host.security import StaticTokenVerifier, server_scope, transport_security
 from mcp_host.transport_sse import SseServer
 from mcp_host.transport_streamable import StreamableHttpServer

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from mcp_host import commands
 from mcp_host.commands.common import EXIT_USAGE
 from mcp_host.config import ConfigError
-from mcp_host.runtime import host_version
+from mcp_host.version import host_version
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,7 +14,7 @@ from mcp_types import (
     ResourceTemplateReference,
 )
 
-from mcp_host.catalog import ServerBlueprint
+from mcp_host.blueprints import ServerBlueprint
 from mcp_host.registration import CompletionKey
 
 MAX_VALUES = 100

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from mcp_host.config import Problem, load_config
-from mcp_host.runtime import prepare_host
+from mcp_host.host import prepare_host
 
 CHECK_TIMEOUT_S = 300.0
 """Importing a plugin may be slow (big dependencies), but must not hang the command forever."""

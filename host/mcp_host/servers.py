@@ -18,7 +18,7 @@ from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
 from mcp_types import CallToolResult, SetLevelRequestParams, TextContent
 
-from mcp_host.catalog import ServerBlueprint
+from mcp_host.blueprints import ServerBlueprint
 from mcp_host.completions import CompletionDispatcher
 from mcp_host.log_level import FilteredWriteStream, SessionLogLevel
 from mcp_host.metrics import HostMetrics

@@ -52,11 +52,11 @@ from mcp.client.client import ConnectMode
 from mcp.shared.memory import create_client_server_memory_streams
 from mcp_types import CallToolResult, TextContent
 
-from mcp_host.catalog import DEFAULT_SERVER, ServerBlueprint
+from mcp_host.blueprints import DEFAULT_SERVER, ServerBlueprint
 from mcp_host.config import HostConfig, PluginEntry, parse_config
 from mcp_host.hookspecs import PROJECT_NAME
+from mcp_host.host import Host, prepare_host
 from mcp_host.plugins import PluginRecord, PluginStatus
-from mcp_host.runtime import Host, prepare_host
 from mcp_host.servers import SESSION_ENDED_BUDGET_S, ServerFactory
 from mcp_host.session import HostSession
 

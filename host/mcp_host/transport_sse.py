@@ -18,7 +18,7 @@ from starlette.responses import PlainTextResponse
 from starlette.types import Message, Receive, Scope, Send
 
 from mcp_host.asgi import CompletingSend
-from mcp_host.catalog import ServerBlueprint
+from mcp_host.blueprints import ServerBlueprint
 from mcp_host.servers import ServerFactory
 from mcp_host.session import HostSession, SessionRefused, SessionRegistry, SessionRouting
 

@@ -47,7 +47,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from mcp_host.asgi import CompletingSend
 from mcp_host.background import Background
-from mcp_host.catalog import ServerBlueprint
+from mcp_host.blueprints import ServerBlueprint
 from mcp_host.servers import ServerFactory
 from mcp_host.session import Admission, HostSession, SessionRefused, SessionRegistry
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from mcp_host.catalog import ServerBlueprint
-from mcp_host.client_limits import CURSOR_NAME_LIMIT, CURSOR_TOOL_LIMIT
+from mcp_host.blueprints import ServerBlueprint
 from mcp_host.commands.common import EXIT_OK, EXIT_USAGE, add_config_argument, prepare
+from mcp_host.doctor.client_limits import CURSOR_NAME_LIMIT, CURSOR_TOOL_LIMIT
 from mcp_host.plugins import PluginStatus
 
 NAME = "check"

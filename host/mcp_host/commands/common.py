@@ -6,9 +6,9 @@ import argparse
 import logging
 from pathlib import Path
 
-from mcp_host.catalog import ServerBlueprint
+from mcp_host.blueprints import ServerBlueprint
 from mcp_host.config import ConfigError, HostConfig, Problem, load_config
-from mcp_host.runtime import Host, prepare_host
+from mcp_host.host import Host, prepare_host
 
 EXIT_OK = 0
 EXIT_FAILURE = 1

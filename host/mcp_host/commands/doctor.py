@@ -11,8 +11,8 @@ import sys
 import anyio
 
 from mcp_host.commands.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
-from mcp_host.diagnosis import Check, Status, diagnose
-from mcp_host.probe import BadURL, ProbeOptions
+from mcp_host.doctor.diagnosis import Check, Status, diagnose
+from mcp_host.doctor.probe import BadURL, ProbeOptions
 
 NAME = "doctor"
 HELP = "connect to a server as Cursor does and explain what is wrong, with the fix"

@@ -10,8 +10,9 @@ from pathlib import Path
 
 from mcp_host.commands.common import EXIT_OK, EXIT_USAGE, add_config_argument, load
 from mcp_host.hookspecs import HOOK_API_VERSION
+from mcp_host.host import prepare_host
 from mcp_host.plugins import PluginStatus
-from mcp_host.runtime import host_version, prepare_host
+from mcp_host.version import host_version
 
 NAME = "plugins"
 HELP = "list the discovered plugins and what they serve"

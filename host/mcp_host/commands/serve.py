@@ -24,8 +24,8 @@ from mcp_host.commands.common import (
     add_config_argument,
     load,
 )
+from mcp_host.host import Host, StrictModeError, prepare_host
 from mcp_host.logs import configure_logging
-from mcp_host.runtime import Host, StrictModeError, prepare_host
 
 NAME = "serve"
 HELP = "serve the configured servers (the default command)"

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from mcp_host.catalog import ServerBlueprint
+from mcp_host.blueprints import ServerBlueprint
 from mcp_host.commands.common import EXIT_OK, add_config_argument, prepare, select_servers
 
 NAME = "tools"

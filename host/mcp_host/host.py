@@ -6,27 +6,20 @@ import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-from mcp_host.catalog import ServerBlueprint, build_blueprints
+from mcp_host.blueprints import ServerBlueprint, build_blueprints
 from mcp_host.config import ConfigError, HostConfig, Problem
 from mcp_host.metrics import HostMetrics
 from mcp_host.plugins import PluginManager
 from mcp_host.servers import ServerFactory
 from mcp_host.session import SessionRegistry
+from mcp_host.version import host_version
 
 if TYPE_CHECKING:
     from mcp_host.cluster.node import ClusterNode
 
 logger = logging.getLogger(__name__)
-
-
-def host_version() -> str:
-    try:
-        return version("mcp-host")
-    except PackageNotFoundError:
-        return "0+unknown"
 
 
 class StrictModeError(Exception):

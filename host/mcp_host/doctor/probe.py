@@ -23,7 +23,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import anyio
 import httpx2
 
-from mcp_host.runtime import host_version
+from mcp_host.version import host_version
 
 HANDSHAKE_PROTOCOL_VERSION = "2025-11-25"
 """What the probe's ``initialize`` asks for: the handshake era, which Cursor speaks."""

@@ -1,6 +1,6 @@
 """Connect to an MCP server the way Cursor does, and say in plain words what is wrong.
 
-``diagnose`` runs the transports' first requests (``mcp_host.probe``), then a real session with
+``diagnose`` runs the transports' first requests (``mcp_host.doctor.probe``), then a real session with
 the SDK's clients on each transport that answered, checks the tools against Cursor's limits, and
 finally waits on the open SSE stream for a keep-alive, which a buffering proxy holds back. Each
 step yields a ``Check``: ok, warn or fail, with the reason and the fix.
@@ -22,8 +22,8 @@ from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp_types import PaginatedRequestParams, Tool
 
-from mcp_host.client_limits import CURSOR_NAME_LIMIT, CURSOR_TOOL_LIMIT
-from mcp_host.probe import (
+from mcp_host.doctor.client_limits import CURSOR_NAME_LIMIT, CURSOR_TOOL_LIMIT
+from mcp_host.doctor.probe import (
     Endpoints,
     Probe,
     ProbeOptions,
