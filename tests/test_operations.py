@@ -67,3 +67,18 @@ async def test_json_logs_have_one_record_per_session_and_tool_call(plugin_env):
     )
     assert call["duration_ms"] >= 0
     assert {"time", "level", "logger", "message"} <= set(call)
+
+
+async def test_a_tool_error_is_logged_once_with_what_the_client_was_told(plugin_env):
+    with run_host(QUIET, python=plugin_env.python) as host:
+        async with sse_client(host.sse_url()) as (read, write), ClientSession(read, write) as client:
+            await client.initialize()
+            await client.call_tool("increment", {"by": 0})
+            await client.call_tool("increment", {"by": "many"})
+        host.wait_for_log(r"tool increment .*: error in \d+ ms: .*'many'")
+    refused = [line for line in host.log_lines if "by must be 1 or more" in line]
+    rejected = [line for line in host.log_lines if "'by'" in line]
+    assert len(refused) == 1, host.log
+    assert "tool increment on session" in refused[0]
+    assert len(rejected) == 1, host.log
+    assert "argument 'by': expected a valid integer, got 'many'" in rejected[0]

@@ -28,6 +28,17 @@ class _OneLineForBadMessages(logging.Filter):
         return True
 
 
+class _ToolErrorsOnceByTheHost(logging.Filter):
+    """The SDK logs every failed tool call and every rejected argument list, and the host
+    logs each tool call with its outcome and error: one line per error is enough, the host's,
+    as it names the session and the server too."""
+
+    SDK_MESSAGES = frozenset({"Tool %r failed: %r", "Tool %r rejected arguments: %r"})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg not in self.SDK_MESSAGES
+
+
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message"}
 
 
@@ -56,6 +67,7 @@ def configure_logging(level: str, log_format: LogFormat = "text") -> None:
     handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(FORMAT))
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
     logging.getLogger("mcp.server.sse").addFilter(_OneLineForBadMessages())
+    logging.getLogger("mcp.server.mcpserver.server").addFilter(_ToolErrorsOnceByTheHost())
     # Plugins' HTTP clients would log every request, with its query, at INFO.
     for chatty in ("httpx2", "httpcore2"):
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))

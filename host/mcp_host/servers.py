@@ -177,38 +177,53 @@ class _ToolCalls:
         self._running += 1
         started = time.perf_counter()
         outcome = "cancelled"
+        error: str | None = None
         try:
             result = await call_next(ctx)
-            outcome = "error" if _is_error(result) else "ok"
+            error = _error_text(result)
+            outcome = "ok" if error is None else "error"
             return result
         finally:
             self._running -= 1
-            self._record(tool, outcome, time.perf_counter() - started)
+            self._record(tool, outcome, time.perf_counter() - started, error)
 
-    def _record(self, tool: str, outcome: str, seconds: float) -> None:
+    def _record(self, tool: str, outcome: str, seconds: float, error: str | None = None) -> None:
         self._metrics.tool_call(self._session.server, tool, outcome, seconds)
+        fields: dict[str, Any] = {
+            "event": "tool_call",
+            "tool": tool,
+            "outcome": outcome,
+            "duration_ms": round(seconds * 1000, 1),
+            **self._session.log_fields(),
+        }
+        # This is the one line a tool error gets (logs.py mutes the SDK's own): it says what
+        # the client was told, %r keeping the client-influenced text on one line.
+        if error is not None:
+            fields["error"] = error
         logger.info(
-            "tool %s on session %s (server %r): %s in %.0f ms",
+            "tool %s on session %s (server %r): %s in %.0f ms" + (": %r" if error is not None else ""),
             tool,
             self._session.id,
             self._session.server,
             outcome,
             seconds * 1000,
-            extra={
-                "event": "tool_call",
-                "tool": tool,
-                "outcome": outcome,
-                "duration_ms": round(seconds * 1000, 1),
-                **self._session.log_fields(),
-            },
+            *(() if error is None else (error,)),
+            extra=fields,
         )
 
 
-def _is_error(result: HandlerResult) -> bool:
+def _error_text(result: HandlerResult) -> str | None:
+    """The text of an error result (``None`` when the call succeeded)."""
     # Inner middleware hands results on as models or, once serialised, as wire dicts.
     if isinstance(result, CallToolResult):
-        return result.is_error
-    return isinstance(result, dict) and bool(result.get("isError"))
+        failed, content = result.is_error, [block.model_dump() for block in result.content]
+    elif isinstance(result, dict):
+        failed, content = bool(result.get("isError")), list(result.get("content") or [])
+    else:
+        return None
+    if not failed:
+        return None
+    return " ".join(str(block.get("text", "")) for block in content if isinstance(block, dict)) or "error"
 
 
 class _PluginSessionMiddleware:

@@ -1,27 +1,65 @@
-"""What the host puts around every plugin tool: a time limit, and an error id for crashes.
+"""What the host puts around every plugin tool: a time limit, an error id for crashes, and
+argument errors a model can act on.
 
 The SDK tells a client only "Error executing tool X" when a tool raises something other
 than ``ToolError``: that helps nobody. A guarded tool logs the crash with its traceback under
 a short error id and tells the client what failed and which id to look for. A call that runs
 past its time limit is stopped and reported as timed out; the session goes on.
+
+Arguments that do not match the tool's input schema are the model's mistake to correct, yet
+the SDK hands it pydantic's multi-line report, with a link to pydantic's docs. A guarded tool
+says the same in one sentence: which argument, what was expected, what was given.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import reprlib
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 import anyio
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
+from pydantic import ValidationError
 
 logger = logging.getLogger(__name__)
 
+_SHOWN_VALUE = reprlib.Repr()
+"""Given values are quoted back to the model, shortened: a long one is the model's own text."""
+_SHOWN_VALUE.maxstring = _SHOWN_VALUE.maxother = 60
 
-def guard_tool(tool: Tool, plugin: str, timeout_s: float) -> Tool:
-    """A copy of ``tool`` whose calls are time-limited and whose crashes carry an error id.
+_JSON_TYPES = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "array": "an array",
+    "object": "an object",
+}
+
+
+class GuardedTool(Tool):
+    """A plugin tool as the host serves it: see ``guard_tool``."""
+
+    async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
+        try:
+            return await super().run(arguments, context, convert_result)
+        except ToolError as exc:
+            # The SDK raises ToolError from the ValidationError when the arguments do not fit
+            # the input schema; a plugin's own ToolError has that ToolError as its cause.
+            cause = exc.__cause__
+            if isinstance(exc, UnexpectedToolError) or not isinstance(cause, ValidationError):
+                raise
+            sentence = describe_argument_errors(cause, self.parameters)
+            raise ToolError(f"Error executing tool {self.name}: {sentence}") from cause
+
+
+def guard_tool(tool: Tool, plugin: str, timeout_s: float) -> GuardedTool:
+    """A copy of ``tool`` whose calls are time-limited, whose crashes carry an error id, and
+    whose argument errors are one sentence.
 
     The schemas stay those derived from the plugin's own function. A plain ``def`` tool is
     run in a worker thread by the guard itself, so that its caller can stop waiting for it
@@ -51,4 +89,40 @@ def guard_tool(tool: Tool, plugin: str, timeout_s: float) -> Tool:
             ) from None
 
     call.__name__ = getattr(function, "__name__", name)
-    return tool.model_copy(update={"fn": call, "is_async": True})
+    fields = {field: getattr(tool, field) for field in Tool.model_fields}
+    return GuardedTool(**(fields | {"fn": call, "is_async": True}))
+
+
+def describe_argument_errors(error: ValidationError, schema: dict[str, Any]) -> str:
+    """Pydantic's errors about a tool's arguments as one sentence, e.g. ``argument 'days':
+    expected a valid integer, got 'three' (unable to parse string as an integer)``."""
+    return "; ".join(_describe(item, schema) for item in error.errors(include_url=False))
+
+
+def _describe(item: Any, schema: dict[str, Any]) -> str:
+    location: Sequence[str | int] = item["loc"]
+    argument = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in location)[1:]
+    if item["type"] == "missing":
+        expected = _expected_type(schema, location)
+        return f"argument {argument!r} is required" + (f": expected {expected}" if expected else "")
+    if item["type"] == "value_error":
+        # A validator's own sentence, without pydantic's "Value error, " in front.
+        reason = str(item.get("ctx", {}).get("error", item["msg"]))
+        return f"argument {argument!r}: {reason}, got {_SHOWN_VALUE.repr(item['input'])}"
+    message: str = item["msg"]
+    given = _SHOWN_VALUE.repr(item["input"])
+    if message.startswith("Input should be "):
+        expected, _, detail = message.removeprefix("Input should be ").partition(", ")
+        # The detail adds a reason ("unable to parse string as an integer") unless it only
+        # says again what was given.
+        reason = f" ({detail})" if detail and not detail.startswith("got ") else ""
+        return f"argument {argument!r}: expected {expected}, got {given}{reason}"
+    return f"argument {argument!r}: {message[0].lower()}{message[1:]}, got {given}"
+
+
+def _expected_type(schema: dict[str, Any], location: Sequence[str | int]) -> str | None:
+    """The JSON type the input schema asks for at a top-level argument, in words."""
+    if len(location) != 1:
+        return None
+    declared = schema.get("properties", {}).get(str(location[0]), {}).get("type")
+    return _JSON_TYPES.get(declared) if isinstance(declared, str) else None
