@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from mcp_host.blueprints import ServerBlueprint, build_blueprints
 from mcp_host.config import ConfigError, HostConfig, Problem
 from mcp_host.metrics import HostMetrics
+from mcp_host.plugin_config import configure_plugins
 from mcp_host.plugins import PluginManager
 from mcp_host.servers import ServerFactory
 from mcp_host.session import SessionRegistry
@@ -109,7 +110,7 @@ def prepare_host(
         plugins.discover(config)
     for name, plugin in extra_plugins:
         plugins.add(plugin, name, config)
-    problems = plugins.configure(config)
+    problems = configure_plugins(plugins, config)
     blueprints, selection_problems = build_blueprints(config, plugins.records.values())
     problems.extend(selection_problems)
     return Host(config=config, source=source, plugins=plugins, blueprints=blueprints, problems=problems)

@@ -3,8 +3,10 @@
 A broken plugin never takes the host down. Whatever goes wrong with one (it fails to
 import, its hook implementations do not match the specs, its settings model is unusable,
 a hook raises) is logged loudly with the plugin's name, distribution, version and the error,
-the plugin is marked ``failed`` and the host goes on with the others. Mistakes in the
-config, by contrast, are the user's to fix and are returned as ``Problem``s.
+the plugin is marked ``failed`` and the host goes on with the others.
+
+What the config says about each plugin (its settings, prefix, time limits) is applied by
+``mcp_host.plugin_config``; this module only finds plugins and calls them.
 """
 
 from __future__ import annotations
@@ -20,12 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import pluggy
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from mcp_host import hookspecs
-from mcp_host.config import HOST_PLUGIN_KEYS, HostConfig, PluginEntry, Problem, problems_from_validation
-from mcp_host.registration import Collector, Contributions
-from mcp_host.tool_guard import guard_tool
+from mcp_host.config import HostConfig
+from mcp_host.registration import Contributions
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,10 @@ class PluginRecord:
     plugin: Any = None
     settings: BaseModel | None = None
     contributions: Contributions = field(default_factory=Contributions)
+
+    @property
+    def is_loaded(self) -> bool:
+        return self.status is PluginStatus.LOADED
 
     @property
     def origin(self) -> str:
@@ -124,7 +129,7 @@ class PluginManager:
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 raise
-            self._fail(record, f"failed to import {entry_point.value!r}: {describe_exception(exc)}")
+            self.fail(record, f"failed to import {entry_point.value!r}: {describe_exception(exc)}")
             return
         self._register(record, plugin)
 
@@ -142,7 +147,7 @@ class PluginManager:
         try:
             self._pm.register(plugin, name=record.name)
         except Exception as exc:
-            self._fail(record, f"invalid hook implementation: {exc}")
+            self.fail(record, f"invalid hook implementation: {exc}")
             return
         record.plugin = plugin
         self._callers.clear()  # a cached caller leaves out only the plugins known when it was made
@@ -150,114 +155,9 @@ class PluginManager:
         unknown = sorted(caller.name for caller in callers if not caller.has_spec())
         if unknown:
             known = ", ".join(sorted(name for name in vars(self._pm.hook) if not name.startswith("_")))
-            self._fail(record, f"implements unknown hooks {unknown}; the hooks are: {known}")
+            self.fail(record, f"implements unknown hooks {unknown}; the hooks are: {known}")
         elif not callers:
-            self._fail(record, "implements no hooks: mark its functions with @mcp_host.hookimpl")
-
-    # --- configuration ---------------------------------------------------------------------
-
-    def configure(self, config: HostConfig) -> list[Problem]:
-        """Validate each loaded plugin's settings and collect what it contributes.
-
-        Returns the config's problems (unknown plugins, invalid settings the user wrote,
-        tool-name clashes); the plugins' own failures are recorded on their records.
-        """
-        problems = []
-        for name, entry in config.plugins.items():
-            if name not in self.records and entry.enabled:
-                installed = ", ".join(sorted(self.records)) or "none"
-                problems.append(
-                    Problem(
-                        f"plugins.{name}",
-                        f"no installed plugin is named {name!r} (installed: {installed}); "
-                        f"install it (for example `pip install mcp-host-{name}`) or set enabled = false",
-                    )
-                )
-        for record in self.loaded():
-            problems.extend(self._configure_one(record, config))
-        problems.extend(self._tool_name_clashes())
-        return problems
-
-    def _configure_one(self, record: PluginRecord, config: HostConfig) -> list[Problem]:
-        entry = config.plugin_entry(record.name)
-        problems = self._validate_settings(record, entry)
-        if problems or record.status is not PluginStatus.LOADED:
-            return problems
-        collector = Collector(prefix=entry.prefix, disabled_tools=frozenset(entry.disabled_tools))
-        try:
-            for hook_name, register in (
-                ("register_tools", collector.register_tool),
-                ("register_resources", collector.register_resource),
-                ("register_prompts", collector.register_prompt),
-                ("register_completions", collector.register_completion),
-            ):
-                self.call(record, hook_name, register=register, settings=record.settings)
-        except PluginFailure as exc:
-            self._fail(record, str(exc))
-            return []
-        contributions = collector.contributions
-        contributions.tools = [
-            guard_tool(
-                tool, record.name, _timeout(entry, config, contributions.original_tool_names[tool.name])
-            )
-            for tool in contributions.tools
-        ]
-        record.contributions = contributions
-        return [
-            Problem(
-                f"plugins.{record.name}.{key}",
-                f"{record.name!r} has no tool named {name!r} (its tools: {sorted(collector.seen_tools)})",
-            )
-            for key, names in (
-                ("disabled_tools", entry.disabled_tools),
-                ("tool_timeouts", entry.tool_timeouts),
-            )
-            for name in names
-            if name not in collector.seen_tools
-        ]
-
-    def _validate_settings(self, record: PluginRecord, entry: PluginEntry) -> list[Problem]:
-        """Validate the plugin's table against its model: the user's mistakes are problems,
-        a plugin whose own model or defaults do not work has failed."""
-        key_path = ("plugins", record.name)
-        try:
-            model = self.call(record, "plugin_settings")
-            if model is not None and not (isinstance(model, type) and issubclass(model, BaseModel)):
-                raise PluginFailure(f"plugin_settings returned {model!r}, not a pydantic model class")
-        except PluginFailure as exc:
-            self._fail(record, str(exc))
-            return []
-        if model is None:
-            if entry.settings:
-                unknown = ", ".join(sorted(entry.settings))
-                return [Problem(".".join(key_path), f"unknown keys {unknown}: this plugin takes no settings")]
-            return []
-        try:
-            record.settings = model.model_validate(entry.settings)
-        except ValidationError as exc:
-            if entry.settings:
-                return _with_host_keys(problems_from_validation(exc, model, key_path))
-            self._fail(record, f"its default settings are invalid: {exc.errors()[0]['msg']}")
-        return []
-
-    def _tool_name_clashes(self) -> list[Problem]:
-        owners: dict[str, PluginRecord] = {}
-        problems = []
-        for record in self.loaded():
-            for tool_name in record.contributions.tool_names:
-                first = owners.setdefault(tool_name, record)
-                if first is record:
-                    continue
-                original = record.contributions.original_tool_names[tool_name]
-                problems.append(
-                    Problem(
-                        f"plugins.{record.name}",
-                        f"tool {tool_name!r} is provided by both {first.name!r} and {record.name!r}; "
-                        f'give one a prefix ([plugins.{record.name}] prefix = "{record.name}_") '
-                        f'or stop serving one (disabled_tools = ["{original}"])',
-                    )
-                )
-        return problems
+            self.fail(record, "implements no hooks: mark its functions with @mcp_host.hookimpl")
 
     # --- calling hooks ---------------------------------------------------------------------
 
@@ -300,7 +200,7 @@ class PluginManager:
             try:
                 await self.call_async(record, "host_started", settings=record.settings)
             except PluginFailure as exc:
-                self._fail(record, str(exc))
+                self.fail(record, str(exc))
 
     async def stop(self) -> None:
         """Run ``host_stopping`` for every plugin that started; failures are only logged."""
@@ -315,7 +215,8 @@ class PluginManager:
 
     # --- failure ---------------------------------------------------------------------------
 
-    def _fail(self, record: PluginRecord, error: str) -> None:
+    def fail(self, record: PluginRecord, error: str) -> None:
+        """Take the plugin out: logged, its contributions dropped, its hooks never called again."""
         record.status = PluginStatus.FAILED
         record.error = error
         record.contributions = Contributions()
@@ -326,24 +227,6 @@ class PluginManager:
     @staticmethod
     def _report(record: PluginRecord) -> None:
         logger.error("plugin %r (%s) failed and is not served: %s", record.name, record.origin, record.error)
-
-
-def _timeout(entry: PluginEntry, config: HostConfig, tool_name: str) -> float:
-    """A tool's own time limit, else its plugin's, else the host's."""
-    if tool_name in entry.tool_timeouts:
-        return entry.tool_timeouts[tool_name]
-    return entry.call_timeout_s if entry.call_timeout_s is not None else config.limits.call_timeout_s
-
-
-def _with_host_keys(problems: list[Problem]) -> list[Problem]:
-    """Unknown-key hints for a plugin's table list the host's keys beside the plugin's."""
-    host_keys = ", ".join(sorted(HOST_PLUGIN_KEYS))
-    return [
-        Problem(p.key_path, f"{p.message} (or the host's: {host_keys})")
-        if p.message.startswith("unknown key")
-        else p
-        for p in problems
-    ]
 
 
 async def _await_reporting(result: Awaitable[Any], hook_name: str) -> None:
