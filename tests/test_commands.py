@@ -74,6 +74,19 @@ def test_init_writes_every_installed_plugin_with_its_defaults_and_never_overwrit
     assert plugin_env.mcp_host("init", str(path), "--force").returncode == 0
 
 
+def test_init_creates_missing_folders_or_says_in_one_line_why_it_cannot(plugin_env, tmp_path):
+    nested = tmp_path / "deploy" / "prod" / "config.toml"
+    written = plugin_env.mcp_host("init", str(nested))
+    assert written.returncode == 0, written.stderr
+    assert plugin_env.mcp_host("check", "--config", str(nested)).returncode == 0
+
+    (tmp_path / "a-file").write_text("")
+    refused = plugin_env.mcp_host("init", str(tmp_path / "a-file" / "config.toml"))
+    assert refused.returncode == 1
+    assert refused.stderr.strip().count("\n") == 0, refused.stderr
+    assert refused.stderr.startswith(f"mcp-host: cannot write {tmp_path / 'a-file' / 'config.toml'}: ")
+
+
 # --- schema -----------------------------------------------------------------------------------
 
 

@@ -143,3 +143,28 @@ def test_an_empty_directory_is_filled(tmp_path: Path) -> None:
     assert main(["new-plugin", "hello", "--dir", str(tmp_path)]) == 0
 
     assert (tmp_path / "mcp_host_hello" / "__init__.py").is_file()
+
+
+def test_the_name_of_an_installed_plugin_is_refused_with_the_fix(
+    plugin_env: ScratchEnv, tmp_path: Path
+) -> None:
+    refused = plugin_env.mcp_host("new-plugin", "counter", "--dir", str(tmp_path / "plugin"))
+
+    assert refused.returncode == 2
+    assert refused.stderr == (
+        "mcp-host new-plugin: plugin name 'counter' is taken: mcp-host-counter installs a plugin of that "
+        "name; choose another name (for example 'my_counter'), or 'pip uninstall mcp-host-counter' first\n"
+    )
+    assert not (tmp_path / "plugin").exists()
+
+
+def test_the_next_steps_name_the_environments_own_programs(tmp_path: Path) -> None:
+    created = new_plugin("greeter", cwd=tmp_path)
+    bin_dir = Path(sys.executable).parent
+
+    assert created.returncode == 0, created.stderr
+    assert f"  {bin_dir / 'pip'} install -e 'mcp-host-greeter[test]'\n" in created.stdout
+    assert f"  {bin_dir / 'mcp-host'}    # serves it at http://127.0.0.1:8000/mcp\n" in created.stdout
+    readme = (tmp_path / "mcp-host-greeter" / "README.md").read_text()
+    assert "http://127.0.0.1:8000/mcp" in readme
+    assert "/sse" not in readme

@@ -8,14 +8,18 @@ built on ``mcp_host.testing``, pass straight away.
 
 from __future__ import annotations
 
+import json
 import keyword
 import re
+import shlex
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, distribution, entry_points
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from string import Template
 
+from mcp_host.hookspecs import PROJECT_NAME
 from mcp_host.version import host_version
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
@@ -86,6 +90,7 @@ def create_plugin(name: str, directory: Path | None = None) -> Path:
     The directory must not exist, or be empty: nothing is ever overwritten.
     """
     names = plugin_names(name)
+    _refuse_an_installed_name(names)
     target = directory if directory is not None else Path(names.distribution)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise ScaffoldError(f"{target} already exists and is not an empty directory; choose another --dir")
@@ -99,6 +104,33 @@ def create_plugin(name: str, directory: Path | None = None) -> Path:
     return target
 
 
+def _refuse_an_installed_name(names: PluginNames) -> None:
+    """Two plugins of one name cannot both be served: the second would never load."""
+    for entry_point in entry_points(group=PROJECT_NAME):
+        if entry_point.name == names.name:
+            owner = entry_point.dist.name if entry_point.dist is not None else "an installed distribution"
+            raise ScaffoldError(
+                f"plugin name {names.name!r} is taken: {owner} installs a plugin of that name; "
+                f"choose another name (for example 'my_{names.name}'), or 'pip uninstall {owner}' first"
+            )
+
+
+def host_source() -> str:
+    """What to give pip for the mcp-host this plugin is written for.
+
+    mcp-host is not on a package index: a plugin's own virtualenv gets it from where the
+    running mcp-host was installed from (a checkout or a wheel: pip records it, PEP 610).
+    """
+    try:
+        recorded = distribution("mcp-host").read_text("direct_url.json")
+    except PackageNotFoundError:
+        recorded = None
+    url = str(json.loads(recorded).get("url", "")) if recorded else ""
+    if url.startswith("file://"):
+        return shlex.quote(url.removeprefix("file://"))
+    return "mcp-host"
+
+
 def render(names: PluginNames) -> dict[str, str]:
     """The new package's files, by their path inside it."""
     values = {
@@ -107,6 +139,7 @@ def render(names: PluginNames) -> dict[str, str]:
         "package": names.package,
         "tool": names.example_tool,
         "host_requirement": _host_requirement(),
+        "host_source": host_source(),
     }
     templates = files("mcp_host") / "scaffold-template"
     return {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import tomli_w
 from pydantic import BaseModel, ValidationError
 
-from mcp_host.commands.common import EXIT_OK, EXIT_USAGE
+from mcp_host.commands.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, own_program
 from mcp_host.config import ServerSection
 from mcp_host.plugins import PluginManager, PluginRecord, PluginStatus
 
@@ -19,7 +20,8 @@ HELP = "write a starter config.toml with every installed plugin's settings"
 
 HEADER = """\
 # mcp-host configuration, written by `mcp-host init`. Every key is optional.
-# Check it with `mcp-host check --config {path}`; serve it with `mcp-host --config {path}`.
+# Check it: {mcp_host} check --config {path}
+# Serve it: {mcp_host} --config {path}
 # Any string can come from the environment or a file: "${{env:NAME}}", "${{file:PATH}}".
 """
 
@@ -36,20 +38,33 @@ def run(args: argparse.Namespace) -> int:
     if path.exists() and not args.force:
         print(f"mcp-host: {path} exists; nothing was written (--force overwrites it)", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return _cannot_write(path, exc)
     plugins = PluginManager()
     plugins.discover()
     server = ServerSection()
     sections = [
-        HEADER.format(path=path),
+        HEADER.format(path=shlex.quote(str(path)), mcp_host=own_program("mcp-host")),
         tomli_w.dumps(
             {"server": server.model_dump(include={"host", "port", "name", "instructions"}, exclude_none=True)}
         ),
     ]
     sections.extend(_plugin_section(plugins, record) for record in plugins.records.values())
-    path.write_text("\n".join(sections), encoding="utf-8")
+    try:
+        path.write_text("\n".join(sections), encoding="utf-8")
+    except OSError as exc:
+        return _cannot_write(path, exc)
     described = ", ".join(plugins.records) or "no plugins"
     print(f"{path}: written, with {described}")
     return EXIT_OK
+
+
+def _cannot_write(path: Path, exc: OSError) -> int:
+    where = f" ({exc.filename})" if exc.filename and exc.filename != str(path) else ""
+    print(f"mcp-host: cannot write {path}: {exc.strerror}{where}", file=sys.stderr)
+    return EXIT_FAILURE
 
 
 def _plugin_section(plugins: PluginManager, record: PluginRecord) -> str:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 
-from mcp_host.commands.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from mcp_host.commands.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, own_program
 from mcp_host.scaffold import ScaffoldError, create_plugin, plugin_names
 
 NAME = "new-plugin"
@@ -35,12 +36,15 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"mcp-host new-plugin: cannot write the package: {exc}", file=sys.stderr)
         return EXIT_FAILURE
+    pip, python, mcp_host = own_program("pip"), own_program("python"), own_program("mcp-host")
+    package = shlex.quote(str(created))
     print(
         f"created {names.distribution} in {created} (import {names.package}, entry point {names.name!r})\n"
-        "next, in the environment mcp-host runs in:\n"
-        f"  pip install -e '{created}[test]'\n"
-        f"  cd {created} && python -m pytest     # its tests pass as generated\n"
-        f"  mcp-host plugins                      # lists it, with its tool {names.example_tool!r}\n"
-        "  mcp-host                              # serves it at http://127.0.0.1:8000/sse"
+        "next, into the environment this mcp-host runs in:\n"
+        f"  {pip} install -e {shlex.quote(f'{created}[test]')}\n"
+        f"  {python} -m pytest {package}    # its tests pass as generated\n"
+        f"  {mcp_host} plugins    # lists it, with its tool {names.example_tool!r}\n"
+        f"  {mcp_host}    # serves it at http://127.0.0.1:8000/mcp\n"
+        f"or in a virtualenv of its own: see {created / 'README.md'}"
     )
     return EXIT_OK
