@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import tomllib
 
 import jsonschema
@@ -160,6 +162,37 @@ def test_cursor_entry_carries_the_token_from_the_environment_when_auth_is_on(plu
     assert printed["mcpServers"]["mcp-host"]["headers"] == {"Authorization": "Bearer ${env:MCP_HOST_TOKEN}"}
 
 
+def test_cursor_takes_the_address_the_host_is_started_with(plugin_env, config):
+    path = config("[server]\nport = 8123\n[servers.side]\nname = 'side'\n" + QUIET)
+    printed = plugin_env.mcp_host(
+        "cursor", "--config", path, "--host", "0.0.0.0", "--port", "18700", "--server", "side"
+    )
+    assert printed.returncode == 0, printed.stderr
+    assert json.loads(printed.stdout) == {
+        "mcpServers": {"side": {"url": "http://127.0.0.1:18700/servers/side/mcp"}}
+    }
+
+    picked = plugin_env.mcp_host("cursor", "--config", path, "--port", "0")
+    assert picked.returncode == 2
+    assert "--port 0 lets the host pick its port when it starts: give the port it logged" in picked.stderr
+
+
+def test_cursor_global_writes_the_users_own_mcp_json(plugin_env, tmp_path):
+    home = tmp_path / "home"
+    written = subprocess.run(
+        [plugin_env.python, "-m", "mcp_host", "cursor", "--global", "--port", "8124"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HOME": str(home)},
+        cwd=tmp_path,
+    )
+    assert written.returncode == 0, written.stderr
+    assert json.loads((home / ".cursor" / "mcp.json").read_text()) == {
+        "mcpServers": {"mcp-host": {"url": "http://127.0.0.1:8124/mcp"}}
+    }
+    assert not (tmp_path / ".cursor").exists()
+
+
 @pytest.mark.anyio
 async def test_the_cursor_entry_reaches_a_running_host(plugin_env):
     from mcp import ClientSession
@@ -167,8 +200,8 @@ async def test_the_cursor_entry_reaches_a_running_host(plugin_env):
 
     with run_host(QUIET, python=plugin_env.python) as host:
         port = host.base_url.rsplit(":", 1)[1]
-        entry = json.loads(plugin_env.mcp_host("cursor").stdout)["mcpServers"]["mcp-host"]
-        url = entry["url"].replace(":8000", f":{port}")
+        printed = plugin_env.mcp_host("cursor", "--port", port)
+        url = json.loads(printed.stdout)["mcpServers"]["mcp-host"]["url"]
         async with streamable_http_client(url) as (read, write), ClientSession(read, write) as client:
             await client.initialize()
             assert (await client.list_tools()).tools

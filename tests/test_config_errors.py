@@ -93,7 +93,7 @@ def test_unreadable_secret_file_names_the_key(tmp_path):
 def test_command_line_overrides_the_file(tmp_path):
     result = _serve("[server]\nport = 8000\n", tmp_path, "--port", "99999")
     assert result.returncode == 2
-    assert "--port must be between 0 and 65535" in result.stderr
+    assert "argument --port: must be between 0 and 65535, not 99999" in result.stderr
 
 
 @pytest.mark.parametrize(

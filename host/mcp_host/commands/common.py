@@ -26,6 +26,24 @@ def add_config_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_address_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--host`` and ``--port``, as ``serve`` takes them and the commands that name its URL."""
+    parser.add_argument("--host", help="address to listen on (overrides [server] host)")
+    parser.add_argument(
+        "--port", type=port_number, help="port to listen on, 0 for any free one (overrides [server] port)"
+    )
+
+
+def port_number(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 65535, not {port}")
+    return port
+
+
 def load(path: Path | None, overrides: dict[str, object] | None = None) -> tuple[HostConfig, str]:
     config = load_config(path)
     if overrides:
@@ -34,14 +52,14 @@ def load(path: Path | None, overrides: dict[str, object] | None = None) -> tuple
     return config, str(path) if path else "<defaults>"
 
 
-def prepare(path: Path | None) -> Host:
+def prepare(path: Path | None, overrides: dict[str, object] | None = None) -> Host:
     """The host a config describes, plugins loaded and configured but not started.
 
     Raises ``ConfigError`` for the config's mistakes, which the CLI reports with exit 2.
     """
     # The commands report plugin failures themselves; the log would say it twice.
     logging.getLogger("mcp_host").setLevel(logging.CRITICAL)
-    config, source = load(path)
+    config, source = load(path, overrides)
     host = prepare_host(config, source)
     host.raise_for_problems()
     return host

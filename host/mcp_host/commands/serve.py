@@ -21,6 +21,7 @@ from mcp_host.commands.common import (
     EXIT_FAILURE,
     EXIT_OK,
     EXIT_USAGE,
+    add_address_arguments,
     add_config_argument,
     load,
 )
@@ -35,10 +36,7 @@ logger = logging.getLogger("mcp_host")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_config_argument(parser)
-    parser.add_argument("--host", help="address to listen on (overrides [server] host)")
-    parser.add_argument(
-        "--port", type=int, help="port to listen on, 0 for any free one (overrides [server] port)"
-    )
+    add_address_arguments(parser)
     parser.add_argument(
         "--log-level", choices=["debug", "info", "warning", "error"], help="overrides [server] log_level"
     )
@@ -62,9 +60,6 @@ def run(args: argparse.Namespace) -> int:
         args.config,
         {"host": args.host, "port": args.port, "log_level": args.log_level, "log_format": args.log_format},
     )
-    if args.port is not None and not 0 <= args.port <= 65535:
-        print(f"mcp-host: --port must be between 0 and 65535, not {args.port}", file=sys.stderr)
-        return EXIT_USAGE
     if args.workers < 1:
         print(f"mcp-host: --workers must be 1 or more, not {args.workers}", file=sys.stderr)
         return EXIT_USAGE
