@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
@@ -18,7 +18,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp
 
-from mcp_host.blueprints import ServerBlueprint
 from mcp_host.host import Host
 from mcp_host.security import StaticTokenVerifier, server_scope, transport_security
 from mcp_host.transport_sse import SseServer
@@ -43,14 +42,12 @@ def create_app(host: Host) -> Starlette:
 
     routes: list[BaseRoute] = []
     streamable_servers: list[StreamableHttpServer] = []
-    for key in host.blueprints:
-        prefix = host.blueprints[key].prefix
-        blueprint = _current_blueprint(host, key)
+    for key, blueprint in host.blueprints.items():
         sse = SseServer(
             blueprint=blueprint,
             factory=host.factory,
             sessions=host.sessions,
-            messages_path=f"{prefix}/messages/",
+            messages_path=blueprint.messages_path,
             security=security,
             max_request_body_size=limits.max_body_bytes,
         )
@@ -64,10 +61,10 @@ def create_app(host: Host) -> Starlette:
         )
         streamable_servers.append(streamable)
         # Instances, not functions: Starlette then passes the raw ASGI call through.
-        routes.append(Route(f"{prefix}/sse", endpoint=protect(sse.stream_app, key), methods=["GET"]))
-        routes.append(Mount(f"{prefix}/messages/", app=protect(sse.handle_message, key)))
+        routes.append(Route(blueprint.sse_path, endpoint=protect(sse.stream_app, key), methods=["GET"]))
+        routes.append(Mount(blueprint.messages_path, app=protect(sse.handle_message, key)))
         routes.append(
-            Route(f"{prefix}/mcp", endpoint=protect(streamable, key), methods=["GET", "POST", "DELETE"])
+            Route(blueprint.mcp_path, endpoint=protect(streamable, key), methods=["GET", "POST", "DELETE"])
         )
 
     async def healthz(request: Request) -> JSONResponse:
@@ -113,8 +110,3 @@ def create_app(host: Host) -> Starlette:
             Middleware(AuthContextMiddleware),
         ]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
-
-
-def _current_blueprint(host: Host, key: str) -> Callable[[], ServerBlueprint]:
-    """Blueprints are rebuilt when a plugin fails to start; connections take the latest."""
-    return lambda: host.blueprints[key]

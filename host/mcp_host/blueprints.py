@@ -1,12 +1,12 @@
 """What each configured server offers: its profile and the plugin contributions it serves.
 
-A ``ServerBlueprint`` is computed once, when the plugins are configured (and again if a
-plugin fails to start); every client connection then builds its own server from it.
+A ``ServerBlueprint`` is computed when the plugins are configured (and again only if a
+plugin fails in ``host_started``); every client connection then builds its own server from it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,9 +32,9 @@ class ServerBlueprint:
     resources: tuple[FunctionResource, ...]
     resource_templates: tuple[ResourceTemplateSpec, ...]
     prompts: tuple[Prompt, ...]
-    tool_owners: dict[str, str] = field(default_factory=dict)
-    resource_owners: dict[str, str] = field(default_factory=dict)
-    prompt_owners: dict[str, str] = field(default_factory=dict)
+    owners: dict[tuple[str, str], str] = field(default_factory=dict)
+    """The plugin behind each request that names a tool, prompt or resource:
+    ``(method, name or URI) -> plugin``."""
     template_owners: tuple[tuple[UriTemplate, str], ...] = ()
     completions: dict[CompletionKey, tuple[str, Callable[..., Any]]] = field(default_factory=dict)
     """Completion functions, with the plugin each belongs to."""
@@ -49,16 +49,34 @@ class ServerBlueprint:
         return f"{self.prefix}/sse"
 
     @property
+    def messages_path(self) -> str:
+        """Where HTTP+SSE clients post their messages (named in the stream's ``endpoint`` event)."""
+        return f"{self.prefix}/messages/"
+
+    @property
     def mcp_path(self) -> str:
         return f"{self.prefix}/mcp"
 
-    def owner_of_resource(self, uri: str) -> str | None:
-        if uri in self.resource_owners:
-            return self.resource_owners[uri]
-        for template, plugin in self.template_owners:
-            if template.match(uri) is not None:
-                return plugin
-        return None
+    def owner_of(self, method: str, params: Mapping[str, Any]) -> str | None:
+        """The plugin that answers a request (``tools/call``, ``prompts/get``, ``resources/read``,
+        ``completion/complete``) from its raw ``params``; ``None`` for the host's own requests."""
+        if method == "completion/complete":
+            entry = self.completions.get(_completion_key(params.get("ref") or {}))
+            return entry[0] if entry else None
+        target = str(params.get("uri" if method == "resources/read" else "name"))
+        owner = self.owners.get((method, target))
+        if owner is None and method == "resources/read":
+            matching = (
+                plugin for template, plugin in self.template_owners if template.match(target) is not None
+            )
+            return next(matching, None)
+        return owner
+
+
+def _completion_key(ref: Mapping[str, Any]) -> CompletionKey:
+    if ref.get("type") == "ref/prompt":
+        return ("ref/prompt", str(ref.get("name")))
+    return ("ref/resource", str(ref.get("uri")))
 
 
 def build_blueprints(
@@ -118,11 +136,19 @@ def _build_one(
         resources=tuple(r for record in chosen for r in record.contributions.resources),
         resource_templates=tuple(t for record in chosen for t in record.contributions.resource_templates),
         prompts=tuple(p for record in chosen for p in record.contributions.prompts),
-        tool_owners=tool_owners,
-        resource_owners={
-            str(r.uri): record.name for record in chosen for r in record.contributions.resources
+        owners={
+            **{("tools/call", name): owner for name, owner in tool_owners.items()},
+            **{
+                ("prompts/get", p.name): record.name
+                for record in chosen
+                for p in record.contributions.prompts
+            },
+            **{
+                ("resources/read", str(r.uri)): record.name
+                for record in chosen
+                for r in record.contributions.resources
+            },
         },
-        prompt_owners={p.name: record.name for record in chosen for p in record.contributions.prompts},
         completions={
             key: (record.name, function)
             for record in chosen

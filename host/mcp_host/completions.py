@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping
 from typing import Any
 
 from mcp_types import (
@@ -23,14 +22,6 @@ MAX_VALUES = 100
 
 def completion_key(ref: PromptReference | ResourceTemplateReference) -> CompletionKey:
     return ("ref/prompt", ref.name) if isinstance(ref, PromptReference) else ("ref/resource", ref.uri)
-
-
-def completion_key_of(params: Mapping[str, Any]) -> CompletionKey:
-    """The same, from a request's raw ``params`` (as middleware sees them)."""
-    ref = params.get("ref") or {}
-    if ref.get("type") == "ref/prompt":
-        return ("ref/prompt", str(ref.get("name")))
-    return ("ref/resource", str(ref.get("uri")))
 
 
 class CompletionDispatcher:

@@ -67,18 +67,22 @@ class Host:
     async def running(self, strict: bool = False) -> AsyncIterator[None]:
         """Start the plugins' shared resources for the host's lifetime, and stop them after.
 
+        Inside, ``blueprints`` are final: what serves clients is built from them then.
+
         With ``[cluster]``, join the cluster first: ``ClusterUnavailable`` if Redis cannot be
         reached, before any plugin started.
         """
         async with AsyncExitStack() as stack:
             if self.cluster is not None:
                 await stack.enter_async_context(self.cluster.running())
+            failed_before = len(self.plugins.failed())
             await self.plugins.start()
             try:
                 if strict:
                     self.check_strict()
-                # A plugin that failed to start takes its tools out of every server.
-                self.blueprints, _ = build_blueprints(self.config, self.plugins.records.values())
+                if len(self.plugins.failed()) > failed_before:
+                    # A plugin that failed to start takes its tools out of every server.
+                    self.blueprints, _ = build_blueprints(self.config, self.plugins.records.values())
                 self.ready = True
                 yield
             finally:

@@ -234,27 +234,8 @@ class _PluginSessionMiddleware:
         self._session = session
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        plugin = self._owner(ctx)
+        plugin = self._blueprint.owner_of(ctx.method, ctx.params or {})
         if plugin is None:
             return await call_next(ctx)
         with acting_for(self._session.for_plugin(plugin)):
             return await call_next(ctx)
-
-    def _owner(self, ctx: ServerRequestContext[Any, Any]) -> str | None:
-        params = ctx.params or {}
-        if ctx.method == "tools/call":
-            return self._blueprint.tool_owners.get(str(params.get("name")))
-        if ctx.method == "prompts/get":
-            return self._blueprint.prompt_owners.get(str(params.get("name")))
-        if ctx.method == "resources/read":
-            return self._blueprint.owner_of_resource(str(params.get("uri")))
-        if ctx.method == "completion/complete":
-            ref = params.get("ref") or {}
-            key = (
-                ("ref/prompt", str(ref.get("name")))
-                if ref.get("type") == "ref/prompt"
-                else ("ref/resource", str(ref.get("uri")))
-            )
-            entry = self._blueprint.completions.get(key)
-            return entry[0] if entry else None
-        return None

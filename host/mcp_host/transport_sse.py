@@ -109,7 +109,7 @@ class SseServer:
 
     def __init__(
         self,
-        blueprint: Callable[[], ServerBlueprint],
+        blueprint: ServerBlueprint,
         factory: ServerFactory,
         sessions: SessionRegistry,
         messages_path: str,
@@ -159,7 +159,7 @@ class SseServer:
                     if session_id is None:
                         logger.warning("SSE stream closed before its endpoint event was sent")
                         return
-                    blueprint = self._blueprint()
+                    blueprint = self._blueprint
                     session = HostSession(id=session_id, server=blueprint.key, transport="sse")
                     try:
                         await self._factory.serve(blueprint, session, read_stream, write_stream)

@@ -83,7 +83,7 @@ class StreamableHttpServer:
 
     def __init__(
         self,
-        blueprint: Callable[[], ServerBlueprint],
+        blueprint: ServerBlueprint,
         factory: ServerFactory,
         sessions: SessionRegistry,
         security: TransportSecuritySettings | None,
@@ -194,7 +194,7 @@ class StreamableHttpServer:
         async with transport.connect() as (read_stream, write_stream):
             task_status.started()
             idle_scope = transport.idle_scope or anyio.CancelScope()
-            blueprint = self._blueprint()
+            blueprint = self._blueprint
             session = HostSession(id=session_id, server=blueprint.key, transport=TRANSPORT)
             try:
                 with idle_scope:

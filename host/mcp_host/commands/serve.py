@@ -188,26 +188,28 @@ async def _serve(host: Host, sockets: list[socket.socket], strict: bool) -> None
     """Serve on ``sockets``: the public listener first, then the cluster's internal one, if any."""
     listener = sockets[0]
     settings = host.config.server
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(host),
-            log_config=None,
-            access_log=False,
-            root_path=settings.root_path,
-            timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_s),
-            lifespan="on",
-        )
-    )
+    server: uvicorn.Server | None = None
 
     def on_stop_signal(signum: int, frame: object) -> None:
         # uvicorn handles the signal while it serves, then raises it again when done: that
         # second time it must not kill the process before the plugins' host_stopping ran.
-        if not server.started:
+        if server is None or not server.started:
             raise KeyboardInterrupt
 
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, on_stop_signal)
     async with host.running(strict=strict):
+        # Built now that the plugins have started: the blueprints are final.
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(host),
+                log_config=None,
+                access_log=False,
+                root_path=settings.root_path,
+                timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_s),
+                lifespan="on",
+            )
+        )
         bound_host, bound_port = listener.getsockname()[:2]
         shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
         base_url = f"http://{shown_host}:{bound_port}{settings.root_path}"

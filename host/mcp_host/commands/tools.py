@@ -26,7 +26,7 @@ def describe(blueprint: ServerBlueprint) -> dict[str, Any]:
         "tools": [
             {
                 "name": tool.name,
-                "plugin": blueprint.tool_owners[tool.name],
+                "plugin": blueprint.owner_of("tools/call", {"name": tool.name}),
                 "title": tool.title,
                 "description": tool.description,
                 "input_schema": tool.parameters,
