@@ -18,6 +18,8 @@ from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from mcp_host.stack import HttpChoice, LoopChoice
+
 HOST_PLUGIN_KEYS = frozenset({"enabled", "prefix", "disabled_tools", "call_timeout_s", "tool_timeouts"})
 """Keys of ``[plugins.<name>]`` that belong to the host; the rest are the plugin's settings."""
 
@@ -52,6 +54,12 @@ class ServerSection(ServerProfile):
     shutdown_grace_s: float = Field(5.0, ge=0, description="Seconds open streams get to finish on shutdown.")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level.")
     log_format: Literal["text", "json"] = Field("text", description="'json' for one JSON object per line.")
+    http: HttpChoice = Field(
+        "auto", description="HTTP parser: 'auto' is httptools when it is installed (it is fast), else h11."
+    )
+    loop: LoopChoice = Field(
+        "auto", description="Event loop: 'auto' is uvloop when it is installed (it is fast), else asyncio."
+    )
 
     @field_validator("root_path")
     @classmethod

@@ -76,6 +76,11 @@ __all__ = [
 Config = str | Path
 """A host config: TOML text, or the path of a TOML file."""
 
+STACK_VARIABLES = {"MCP_HOST_TEST_HTTP": "--http", "MCP_HOST_TEST_LOOP": "--loop"}
+"""Environment variables ``run_host`` passes on to ``mcp-host serve`` as these options, so that
+a whole test suite runs its live hosts on another HTTP parser or event loop than the fast
+default: ``MCP_HOST_TEST_HTTP=h11 MCP_HOST_TEST_LOOP=asyncio python -m pytest``."""
+
 _SERVING = re.compile(
     r"serving '[^']*' \(\d+ tools\) at (?P<url>http://\S+?(?:/servers/(?P<key>[^/]+))?/sse)$"
 )
@@ -337,7 +342,8 @@ def run_host(
     """Run ``python -m mcp_host serve`` on ``config`` (a path, or TOML text) on a free port.
 
     Waits until the host has logged the URL of every server (``servers`` of them; counted
-    from the config's ``[servers.*]`` tables when not given).
+    from the config's ``[servers.*]`` tables when not given). ``STACK_VARIABLES`` set in the
+    environment choose the HTTP parser and event loop it serves on.
     """
     with tempfile.TemporaryDirectory(prefix="mcp-host-test-") as scratch:
         if isinstance(config, Path):
@@ -346,7 +352,11 @@ def run_host(
             config_path = Path(scratch) / "config.toml"
             config_path.write_text(config, encoding="utf-8")
         expected = servers if servers is not None else 1 + _count_named_servers(config_path)
-        command = [str(python), "-m", "mcp_host", "serve", "--config", str(config_path), "--port", "0", *args]
+        command = [
+            *(str(python), "-m", "mcp_host", "serve", "--config", str(config_path), "--port", "0"),
+            *_stack_options({**os.environ, **(env or {})}),
+            *args,
+        ]
         process = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
@@ -365,6 +375,14 @@ def run_host(
             with contextlib.suppress(subprocess.TimeoutExpired):
                 _terminate(process, 15)
             reader.join(5)
+
+
+def _stack_options(environment: Mapping[str, str]) -> list[str]:
+    options = []
+    for variable, option in STACK_VARIABLES.items():
+        if environment.get(variable):
+            options += [option, environment[variable]]
+    return options
 
 
 def _count_named_servers(path: Path) -> int:

@@ -27,6 +27,7 @@ from mcp_host.commands.common import (
 )
 from mcp_host.host import Host, StrictModeError, prepare_host
 from mcp_host.logs import configure_logging
+from mcp_host.stack import Stack, StackUnavailable, choose_stack
 
 NAME = "serve"
 HELP = "serve the configured servers (the default command)"
@@ -45,6 +46,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=["text", "json"],
         help="overrides [server] log_format ('json': one object a line)",
     )
+    parser.add_argument(
+        "--http", choices=["auto", "httptools", "h11"], help="HTTP parser (overrides [server] http)"
+    )
+    parser.add_argument(
+        "--loop", choices=["auto", "uvloop", "asyncio"], help="event loop (overrides [server] loop)"
+    )
     parser.add_argument("--strict", action="store_true", help="exit with an error if any plugin fails")
     parser.add_argument(
         "--workers",
@@ -58,7 +65,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     config, source = load(
         args.config,
-        {"host": args.host, "port": args.port, "log_level": args.log_level, "log_format": args.log_format},
+        {
+            "host": args.host,
+            "port": args.port,
+            "log_level": args.log_level,
+            "log_format": args.log_format,
+            "http": args.http,
+            "loop": args.loop,
+        },
     )
     if args.workers < 1:
         print(f"mcp-host: --workers must be 1 or more, not {args.workers}", file=sys.stderr)
@@ -75,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
     host = prepare_host(config, source)
     host.raise_for_problems()
     try:
+        stack = choose_stack(config.server.http, config.server.loop)
         if args.strict:
             host.check_strict()
         # Several workers on Linux each listen on a socket of their own (SO_REUSEPORT): this
@@ -83,11 +98,11 @@ def run(args: argparse.Namespace) -> int:
         listener = _listen(
             config.server.host, config.server.port, reuse_port=own_sockets, listen=not own_sockets
         )
-    except (StrictModeError, OSError) as exc:
+    except (StackUnavailable, StrictModeError, OSError) as exc:
         logger.error("%s", exc)
         return EXIT_FAILURE
     if args.workers == 1:
-        return _run_process(host, listener, strict=args.strict, worker=0)
+        return _run_process(host, listener, stack, strict=args.strict, worker=0)
     from mcp_host.cluster.node import check_reachable  # imports Redis: only with [cluster]
 
     assert config.cluster is not None
@@ -102,12 +117,12 @@ def run(args: argparse.Namespace) -> int:
         own = workers.worker_listener(listener)
         if own is not listener:
             listener.close()
-        return _run_process(host, own, strict=args.strict, worker=index)
+        return _run_process(host, own, stack, strict=args.strict, worker=index)
 
     return workers.supervise(args.workers, run_worker)
 
 
-def _run_process(host: Host, listener: socket.socket, strict: bool, worker: int) -> int:
+def _run_process(host: Host, listener: socket.socket, stack: Stack, strict: bool, worker: int) -> int:
     """Serve in this process until stopped; the exit code."""
     sockets = [listener]
     try:
@@ -124,7 +139,7 @@ def _run_process(host: Host, listener: socket.socket, strict: bool, worker: int)
         return EXIT_FAILURE
     code = EXIT_OK
     try:
-        asyncio.run(_serve(host, sockets, strict=strict))
+        stack.run(_serve(host, sockets, stack, strict=strict))
     except (StrictModeError, ClusterUnavailable) as exc:
         logger.error("%s", exc)
         code = EXIT_FAILURE
@@ -184,7 +199,7 @@ def _listen(address: str, port: int, *, reuse_port: bool = False, listen: bool =
     return listener
 
 
-async def _serve(host: Host, sockets: list[socket.socket], strict: bool) -> None:
+async def _serve(host: Host, sockets: list[socket.socket], stack: Stack, strict: bool) -> None:
     """Serve on ``sockets``: the public listener first, then the cluster's internal one, if any."""
     listener = sockets[0]
     settings = host.config.server
@@ -203,6 +218,7 @@ async def _serve(host: Host, sockets: list[socket.socket], strict: bool) -> None
         server = uvicorn.Server(
             uvicorn.Config(
                 create_app(host),
+                http=stack.http,
                 log_config=None,
                 access_log=False,
                 root_path=settings.root_path,
@@ -217,6 +233,7 @@ async def _serve(host: Host, sockets: list[socket.socket], strict: bool) -> None
             name, tools = blueprint.profile.name, len(blueprint.tools)
             logger.info("serving %r (%d tools) at %s%s", name, tools, base_url, blueprint.sse_path)
             logger.info("serving %r over Streamable HTTP at %s%s", name, base_url, blueprint.mcp_path)
+        logger.info("running with %s", stack.describe())
         _keep_startup_objects_out_of_gc()
         await server.serve(sockets=sockets)
     logger.info("stopped")
