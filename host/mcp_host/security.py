@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from mcp.server.auth.provider import AccessToken
 from mcp.server.transport_security import TransportSecuritySettings
 
+from mcp_host.addresses import url_host
 from mcp_host.config import AuthSection, SecuritySection
 
 logger = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ def _host_names(bind_host: str) -> list[str]:
     if bind_host in WILDCARD_ADDRESSES:
         names.extend(dict.fromkeys([socket.gethostname(), socket.getfqdn()]))
     else:
-        names.append(f"[{bind_host}]" if ":" in bind_host else bind_host)
+        names.append(url_host(bind_host))
     return names
 
 

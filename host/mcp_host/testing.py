@@ -28,6 +28,7 @@ would clash with anyio's own).
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -80,10 +81,6 @@ STACK_VARIABLES = {"MCP_HOST_TEST_HTTP": "--http", "MCP_HOST_TEST_LOOP": "--loop
 """Environment variables ``run_host`` passes on to ``mcp-host serve`` as these options, so that
 a whole test suite runs its live hosts on another HTTP parser or event loop than the fast
 default: ``MCP_HOST_TEST_HTTP=h11 MCP_HOST_TEST_LOOP=asyncio python -m pytest``."""
-
-_SERVING = re.compile(
-    r"serving '[^']*' \(\d+ tools\) at (?P<url>http://\S+?(?:/servers/(?P<key>[^/]+))?/sse)$"
-)
 
 
 def _read_config(config: Config) -> tuple[HostConfig, str]:
@@ -285,21 +282,25 @@ class HostDidNotStart(RuntimeError):
 @dataclass
 class LiveHost:
     process: subprocess.Popen[str]
-    urls: dict[str, str] = field(default_factory=dict)
-    """SSE URL of each server, by its key: ``"default"`` or the name in ``[servers.<name>]``."""
+    urls: dict[str, dict[str, str]] = field(default_factory=dict)
+    """The URLs of each server, by its key (``"default"`` or the name in ``[servers.<name>]``)
+    and transport (``"sse"``, ``"mcp"``), as the host's ``serving`` events give them."""
     log_lines: list[str] = field(default_factory=list)
+    """The host's log, in the text format (without the time), or as JSON objects when its
+    ``args`` ask for ``--log-format json``."""
+    json_log: bool = False
 
     def sse_url(self, server: str = DEFAULT_SERVER) -> str:
         """The HTTP+SSE endpoint of ``server``: ``…/sse`` or ``…/servers/<name>/sse``."""
-        return self.urls[server]
+        return self.urls[server]["sse"]
 
     def mcp_url(self, server: str = DEFAULT_SERVER) -> str:
         """The Streamable HTTP endpoint of ``server``: ``…/mcp`` or ``…/servers/<name>/mcp``."""
-        return self.urls[server].removesuffix("/sse") + "/mcp"
+        return self.urls[server]["mcp"]
 
     @property
     def base_url(self) -> str:
-        url = next(iter(self.urls.values()))
+        url = self.sse_url(next(iter(self.urls)))
         return url[: url.index("/", len("http://"))]
 
     def url(self, path: str) -> str:
@@ -342,8 +343,10 @@ def run_host(
     """Run ``python -m mcp_host serve`` on ``config`` (a path, or TOML text) on a free port.
 
     Waits until the host has logged the URL of every server (``servers`` of them; counted
-    from the config's ``[servers.*]`` tables when not given). ``STACK_VARIABLES`` set in the
-    environment choose the HTTP parser and event loop it serves on.
+    from the config's ``[servers.*]`` tables when not given). The host logs in JSON, whose
+    ``serving`` events carry the URLs; ``log_lines`` shows it as text unless ``args`` ask for
+    ``--log-format json``. ``STACK_VARIABLES`` set in the environment choose the HTTP parser
+    and event loop it serves on.
     """
     with tempfile.TemporaryDirectory(prefix="mcp-host-test-") as scratch:
         if isinstance(config, Path):
@@ -356,7 +359,9 @@ def run_host(
             *(str(python), "-m", "mcp_host", "serve", "--config", str(config_path), "--port", "0"),
             *_stack_options({**os.environ, **(env or {})}),
             *args,
+            *("--log-format", "json"),
         ]
+        json_log = _asks_for_json(args)
         process = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
@@ -365,7 +370,7 @@ def run_host(
             text=True,
             env={**os.environ, **(env or {})},
         )
-        host = LiveHost(process)
+        host = LiveHost(process, json_log=json_log)
         reader = threading.Thread(target=_read_lines, args=(process, host), daemon=True)
         reader.start()
         try:
@@ -394,14 +399,43 @@ def _count_named_servers(path: Path) -> int:
         return 0
 
 
+def _asks_for_json(args: Sequence[str]) -> bool:
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--log-format")
+    return bool(parser.parse_known_args(list(args))[0].log_format == "json")
+
+
 def _read_lines(process: subprocess.Popen[str], host: LiveHost) -> None:
     assert process.stdout is not None
     for line in process.stdout:
         line = line.rstrip("\n")
-        host.log_lines.append(line)
-        match = _SERVING.search(_message_of(line))
-        if match:
-            host.urls[match.group("key") or "default"] = match.group("url")
+        record = _json_record(line)
+        if record is None or host.json_log:
+            host.log_lines.append(line)
+        else:
+            host.log_lines.extend(_as_text(record).splitlines())
+        if record is not None and record.get("event") == "serving":
+            host.urls[str(record["server"])] = {"sse": str(record["sse_url"]), "mcp": str(record["mcp_url"])}
+
+
+def _json_record(line: str) -> dict[str, Any] | None:
+    """A log line the host wrote as JSON; ``None`` for anything else (a crash, a print)."""
+    if not line.startswith("{"):
+        return None
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def _as_text(record: dict[str, Any]) -> str:
+    """A JSON log record as the text format shows it, without the time."""
+    text = (
+        f"{str(record.get('level', '')).upper():<7} {record.get('logger', '')}: {record.get('message', '')}"
+    )
+    exception = record.get("exception")
+    return f"{text}\n{exception}" if exception else text
 
 
 def _terminate(process: subprocess.Popen[str], timeout: float) -> int:
@@ -413,16 +447,6 @@ def _terminate(process: subprocess.Popen[str], timeout: float) -> int:
         process.kill()
         process.wait()
         raise
-
-
-def _message_of(line: str) -> str:
-    """The message of a log line, in the text format or the JSON one (``--log-format json``)."""
-    if line.startswith("{"):
-        try:
-            return str(json.loads(line).get("message", ""))
-        except ValueError:
-            return line
-    return line
 
 
 def _wait_until_serving(host: LiveHost, expected: int, timeout: float) -> None:

@@ -9,15 +9,15 @@ import shlex
 import sys
 from pathlib import Path
 
+from mcp_host.addresses import url_host
 from mcp_host.blueprints import ServerBlueprint
 from mcp_host.config import ConfigError, HostConfig, Problem, load_config
-from mcp_host.host import Host, prepare_host
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-"""The host could not do its job: a plugin failed under --strict, the address is taken."""
-EXIT_USAGE = 2
-"""A mistake in the command line or the config."""
+# The exit codes, where every command has always found them.
+from mcp_host.exit_codes import EXIT_FAILURE as EXIT_FAILURE
+from mcp_host.exit_codes import EXIT_OK as EXIT_OK
+from mcp_host.exit_codes import EXIT_USAGE as EXIT_USAGE
+from mcp_host.host import Host, prepare_host
 
 
 def add_config_argument(parser: argparse.ArgumentParser) -> None:
@@ -69,8 +69,7 @@ def connect_url(host: Host, blueprint: ServerBlueprint, transport_path: str) -> 
     """The URL a client on this machine uses to reach one server."""
     settings = host.config.server
     address = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
-    shown = f"[{address}]" if ":" in address else address
-    return f"http://{shown}:{settings.port}{settings.root_path}{transport_path}"
+    return f"http://{url_host(address)}:{settings.port}{settings.root_path}{transport_path}"
 
 
 def select_servers(host: Host, name: str | None) -> list[ServerBlueprint]:

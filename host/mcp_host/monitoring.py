@@ -1,0 +1,43 @@
+"""The operational routes, open without a token: ``/healthz`` (liveness), ``/readyz``
+(readiness: plugins started, sessions accepted) and ``/metrics`` (Prometheus)."""
+
+from __future__ import annotations
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from mcp_host.host import Host
+
+
+def operational_routes(host: Host) -> list[Route]:
+    async def healthz(request: Request) -> JSONResponse:
+        """Liveness: the process answers (and, in a cluster, which worker it is)."""
+        body: dict[str, object] = {"status": "ok", "sessions": len(host.sessions)}
+        if host.cluster is not None:
+            body["worker"] = host.cluster.worker
+        return JSONResponse(body)
+
+    async def readyz(request: Request) -> JSONResponse:
+        """Readiness: plugins started and sessions accepted (not at the session limit, and in a
+        cluster, Redis reachable)."""
+        plugins = {record.name: str(record.status) for record in host.plugins.records.values()}
+        ready = host.ready and host.sessions.admission_refusal() is None
+        body = {
+            "status": "ready" if ready else "not ready",
+            "accepting_sessions": ready,
+            "sessions": len(host.sessions),
+            "sessions_by_server": host.sessions.counts(),
+            "plugins": plugins,
+        }
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    async def metrics(request: Request) -> Response:
+        return Response(generate_latest(host.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return [
+        Route("/healthz", endpoint=healthz, methods=["GET"]),
+        Route("/readyz", endpoint=readyz, methods=["GET"]),
+        Route("/metrics", endpoint=metrics, methods=["GET"]),
+    ]
