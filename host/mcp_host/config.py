@@ -42,6 +42,17 @@ class ServerProfile(_Strict):
     tools: list[str] | None = Field(
         None, description="Only these tools (final names); every tool of the chosen plugins when omitted."
     )
+    list_ttl_s: float = Field(
+        60.0,
+        ge=0,
+        description="How long 2026-07-28 clients may reuse this server's lists (tools, prompts, "
+        "resources, templates) and server/discover before asking again; 0 means ask every time.",
+    )
+    cache_scope: Literal["private", "public"] = Field(
+        "private",
+        description="'public' lets shared caches serve those lists to every credential; 'private' keeps "
+        "them per credential.",
+    )
 
 
 class ServerSection(ServerProfile):
@@ -104,6 +115,23 @@ class SecuritySection(_Strict):
     allowed_origins: list[str] | None = Field(
         None, description="Origin header values accepted (a missing Origin is always accepted)."
     )
+    request_state_keys: list[SecretStr] | None = Field(
+        None,
+        description="Keys that seal the requestState of multi-round 2026-07-28 calls, at least 32 "
+        "characters each: the first seals, every one opens (list a new key first to rotate). Write "
+        "them as '${env:NAME}'. Every process of a cluster needs the same keys; a lone host makes "
+        "one of its own when omitted.",
+    )
+
+    @field_validator("request_state_keys")
+    @classmethod
+    def _keys_long_enough(cls, value: list[SecretStr] | None) -> list[SecretStr] | None:
+        if value is not None:
+            if not value:
+                raise ValueError("must list at least one key, or be left out")
+            if any(len(key.get_secret_value()) < 32 for key in value):
+                raise ValueError("every key must be at least 32 characters")
+        return value
 
 
 class TokenEntry(_Strict):

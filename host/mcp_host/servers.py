@@ -7,15 +7,21 @@ every transport gets the same behaviour from one code path.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
+from uuid import uuid4
 
 import anyio
-from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.server.caching import CacheableMethod, CacheHint
+from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
+from mcp.server.request_state import RequestStateSecurity
+from mcp.server.subscriptions import SubscriptionBus
 from mcp_types import CallToolResult, SetLevelRequestParams, TextContent
 
 from mcp_host.blueprints import ServerBlueprint
@@ -26,6 +32,9 @@ from mcp_host.plugins import PluginFailure, PluginManager, PluginRecord
 from mcp_host.session import HostSession, SessionRegistry, acting_for
 
 logger = logging.getLogger(__name__)
+
+TRANSPORT = "streamable-http"
+"""The only transport that carries sessionless (2026-07-28) requests."""
 
 SESSION_ENDED_BUDGET_S = 5.0
 """How long the plugins' ``session_ended`` hooks may take together, shielded from cancellation."""
@@ -48,27 +57,70 @@ class ServerFactory:
         self.version = version
         self.max_concurrent_calls = max_concurrent_calls
 
-    def build(self, blueprint: ServerBlueprint, session: HostSession) -> MCPServer[HostSession]:
-        profile = blueprint.profile
+    def build(self, blueprint: ServerBlueprint, session: HostSession) -> MCPServer[Any]:
+        """The server of one client session: its lifespan is the session's."""
 
         @asynccontextmanager
-        async def session_scope(_: MCPServer[HostSession]) -> AsyncIterator[HostSession]:
+        async def session_scope(_: MCPServer[Any]) -> AsyncIterator[HostSession]:
             async with self._session_lifetime(blueprint, session):
                 yield session
 
-        server: MCPServer[HostSession] = MCPServer(
+        return self._build(
+            blueprint,
+            lifespan=session_scope,
+            middleware=[
+                _ToolCalls(lambda: session, self.metrics, self.max_concurrent_calls),
+                _PluginSessionMiddleware(blueprint, lambda: session),
+            ],
+        )
+
+    def build_sessionless(self, blueprint: ServerBlueprint, modern: SessionlessOptions) -> MCPServer[Any]:
+        """The one server that answers every 2026-07-28 request for ``blueprint``.
+
+        Such a request belongs to no session, so this server has no session lifetime: each
+        message gets a request-scoped ``HostSession`` of its own (what ``current_session()``
+        answers inside it), and the plugins' session hooks are not called. Tool calls pass the
+        same guard, accounting and logging as in a session; the per-session concurrency limit
+        has no session to count in, so each request is bounded by its own time limit alone.
+        """
+        per_request = _RequestSession(blueprint.key)
+        return self._build(
+            blueprint,
+            lifespan=None,
+            middleware=[
+                per_request,
+                _ToolCalls(per_request.current, self.metrics, None),
+                _PluginSessionMiddleware(blueprint, per_request.current),
+            ],
+            request_state_security=modern.request_state_security,
+            cache_hints=modern.cache_hints,
+            subscriptions=modern.subscriptions,
+        )
+
+    def _build(
+        self,
+        blueprint: ServerBlueprint,
+        *,
+        lifespan: Callable[[MCPServer[Any]], AbstractAsyncContextManager[Any]] | None,
+        middleware: list[ServerMiddleware[Any]],
+        request_state_security: RequestStateSecurity | None = None,
+        cache_hints: Mapping[CacheableMethod, CacheHint] | None = None,
+        subscriptions: SubscriptionBus | None = None,
+    ) -> MCPServer[Any]:
+        profile = blueprint.profile
+        server: MCPServer[Any] = MCPServer(
             name=profile.name,
             title=profile.title,
             instructions=profile.instructions,
             version=self.version,
             tools=list(blueprint.tools),
             resources=list(blueprint.resources),
-            lifespan=session_scope,
-            middleware=[
-                _ToolCalls(session, self.metrics, self.max_concurrent_calls),
-                _PluginSessionMiddleware(blueprint, session),
-            ],
+            lifespan=lifespan,
+            middleware=middleware,
             warn_on_duplicate_prompts=False,
+            request_state_security=request_state_security,
+            cache_hints=cache_hints,
+            subscriptions=subscriptions,
         )
         for template in blueprint.resource_templates:
             server.resource(
@@ -155,10 +207,43 @@ class ServerFactory:
                 logger.error("plugin %r, session %s: %s", record.name, session.id, exc)
 
 
-class _ToolCalls:
-    """A session's tool calls: at most ``limit`` running at once, and each one logged and counted."""
+@dataclass(frozen=True)
+class SessionlessOptions:
+    """What the server of 2026-07-28 requests needs beyond a blueprint."""
 
-    def __init__(self, session: HostSession, metrics: HostMetrics, limit: int) -> None:
+    request_state_security: RequestStateSecurity
+    """Seals the ``requestState`` of multi-round calls; shared by every process of a host."""
+    cache_hints: Mapping[CacheableMethod, CacheHint]
+    subscriptions: SubscriptionBus
+    """Carries list and resource changes to the server's ``subscriptions/listen`` streams."""
+
+
+_request_session: contextvars.ContextVar[HostSession] = contextvars.ContextVar("mcp_host_request_session")
+
+
+class _RequestSession:
+    """Gives each message to the sessionless server a ``HostSession`` of its own."""
+
+    def __init__(self, server: str) -> None:
+        self._server = server
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        session = HostSession(id=uuid4().hex, server=self._server, transport=TRANSPORT, sessionless=True)
+        token = _request_session.set(session)
+        try:
+            return await call_next(ctx)
+        finally:
+            _request_session.reset(token)
+
+    @staticmethod
+    def current() -> HostSession:
+        return _request_session.get()
+
+
+class _ToolCalls:
+    """Tool calls, each one logged and counted; in a session, at most ``limit`` running at once."""
+
+    def __init__(self, session: Callable[[], HostSession], metrics: HostMetrics, limit: int | None) -> None:
         self._session = session
         self._metrics = metrics
         self._limit = limit
@@ -168,8 +253,9 @@ class _ToolCalls:
         if ctx.method != "tools/call":
             return await call_next(ctx)
         tool = str((ctx.params or {}).get("name"))
-        if self._running >= self._limit:
-            self._record(tool, "refused", 0.0)
+        session = self._session()
+        if self._limit is not None and self._running >= self._limit:
+            self._record(session, tool, "refused", 0.0)
             message = (
                 f"too many tool calls at once: at most {self._limit} per session; retry when one has finished"
             )
@@ -185,26 +271,29 @@ class _ToolCalls:
             return result
         finally:
             self._running -= 1
-            self._record(tool, outcome, time.perf_counter() - started, error)
+            self._record(session, tool, outcome, time.perf_counter() - started, error)
 
-    def _record(self, tool: str, outcome: str, seconds: float, error: str | None = None) -> None:
-        self._metrics.tool_call(self._session.server, tool, outcome, seconds)
+    def _record(
+        self, session: HostSession, tool: str, outcome: str, seconds: float, error: str | None = None
+    ) -> None:
+        self._metrics.tool_call(session.server, tool, outcome, seconds)
         fields: dict[str, Any] = {
             "event": "tool_call",
             "tool": tool,
             "outcome": outcome,
             "duration_ms": round(seconds * 1000, 1),
-            **self._session.log_fields(),
+            **session.log_fields(),
         }
         # This is the one line a tool error gets (logs.py mutes the SDK's own): it says what
         # the client was told, %r keeping the client-influenced text on one line.
         if error is not None:
             fields["error"] = error
         logger.info(
-            "tool %s on session %s (server %r): %s in %.0f ms" + (": %r" if error is not None else ""),
+            "tool %s on %s %s (server %r): %s in %.0f ms" + (": %r" if error is not None else ""),
             tool,
-            self._session.id,
-            self._session.server,
+            "request" if session.sessionless else "session",
+            session.id,
+            session.server,
             outcome,
             seconds * 1000,
             *(() if error is None else (error,)),
@@ -229,7 +318,7 @@ def _error_text(result: HandlerResult) -> str | None:
 class _PluginSessionMiddleware:
     """Makes ``mcp_host.current_session()`` answer inside tools, resources and prompts."""
 
-    def __init__(self, blueprint: ServerBlueprint, session: HostSession) -> None:
+    def __init__(self, blueprint: ServerBlueprint, session: Callable[[], HostSession]) -> None:
         self._blueprint = blueprint
         self._session = session
 
@@ -237,5 +326,5 @@ class _PluginSessionMiddleware:
         plugin = self._blueprint.owner_of(ctx.method, ctx.params or {})
         if plugin is None:
             return await call_next(ctx)
-        with acting_for(self._session.for_plugin(plugin)):
+        with acting_for(self._session().for_plugin(plugin)):
             return await call_next(ctx)

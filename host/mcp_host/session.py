@@ -27,6 +27,8 @@ class HostSession:
     id: str
     server: str
     transport: str
+    sessionless: bool = False
+    """True for a 2026-07-28 request: it has no session, so this one lasts for that request."""
     started_at: float = field(default_factory=time.time)
     plugin_state: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -49,8 +51,23 @@ class PluginSession:
 
     @property
     def id(self) -> str:
-        """The session id, as the client sees it in its message URL."""
+        """The session id, as the client sees it in its message URL or ``Mcp-Session-Id``.
+
+        On a sessionless request (see ``sessionless``) it names that one request.
+        """
         return self._host_session.id
+
+    @property
+    def sessionless(self) -> bool:
+        """True while serving a request of the sessionless protocol revision 2026-07-28.
+
+        Such a request carries everything it needs and belongs to no session: ``state`` starts
+        empty and is dropped when the request is answered, and ``session_started`` and
+        ``session_ended`` are not called for it. A tool that needs memory across calls keeps it
+        where the client can send it back (arguments, or the sealed ``requestState`` of a
+        multi-round call), or in the plugin's own store keyed by something the client sends.
+        """
+        return self._host_session.sessionless
 
     @property
     def server(self) -> str:
@@ -59,12 +76,13 @@ class PluginSession:
 
     @property
     def transport(self) -> str:
-        """How the client is connected (``"sse"``)."""
+        """How the client is connected: ``"sse"`` or ``"streamable-http"``."""
         return self._host_session.transport
 
     @property
     def state(self) -> dict[str, Any]:
-        """A dict private to this plugin and this client, emptied when the session ends."""
+        """A dict private to this plugin and this client, emptied when the session ends
+        (on a sessionless request, when the request is answered)."""
         return self._host_session.plugin_state.setdefault(self.plugin, {})
 
     def __repr__(self) -> str:
