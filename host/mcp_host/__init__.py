@@ -15,13 +15,39 @@ from typing import TYPE_CHECKING, Any
 from mcp_host.hookspecs import HOOK_API_VERSION, hookimpl
 
 if TYPE_CHECKING:
+    from mcp.server.mcpserver import (
+        AcceptedElicitation,
+        CancelledElicitation,
+        DeclinedElicitation,
+        Elicit,
+        ElicitationResult,
+        ListRoots,
+        Resolve,
+        Sample,
+    )
     from mcp.server.mcpserver.exceptions import ToolError
 
+    from mcp_host.changes import PluginChanges
     from mcp_host.registration import CompletionRegistrar, PromptRegistrar, ResourceRegistrar, ToolRegistrar
     from mcp_host.session import PluginSession, current_session
 
+# Asking the client mid-call (hook API 1.2): the SDK's resolver markers, which serve both
+# protocol eras with one tool body.
+_ASKING = (
+    "AcceptedElicitation",
+    "CancelledElicitation",
+    "DeclinedElicitation",
+    "Elicit",
+    "ElicitationResult",
+    "ListRoots",
+    "Resolve",
+    "Sample",
+)
+
 _LAZY = {
+    **dict.fromkeys(_ASKING, "mcp.server.mcpserver"),
     "ToolError": "mcp.server.mcpserver.exceptions",
+    "PluginChanges": "mcp_host.changes",
     "CompletionRegistrar": "mcp_host.registration",
     "PromptRegistrar": "mcp_host.registration",
     "ResourceRegistrar": "mcp_host.registration",
@@ -32,10 +58,19 @@ _LAZY = {
 
 __all__ = [
     "HOOK_API_VERSION",
+    "AcceptedElicitation",
+    "CancelledElicitation",
     "CompletionRegistrar",
+    "DeclinedElicitation",
+    "Elicit",
+    "ElicitationResult",
+    "ListRoots",
+    "PluginChanges",
     "PluginSession",
     "PromptRegistrar",
+    "Resolve",
     "ResourceRegistrar",
+    "Sample",
     "ToolError",
     "ToolRegistrar",
     "current_session",

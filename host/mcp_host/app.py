@@ -19,6 +19,7 @@ from starlette.types import ASGIApp
 from mcp_host.host import Host
 from mcp_host.monitoring import operational_routes
 from mcp_host.security import StaticTokenVerifier, server_scope, transport_security
+from mcp_host.transport_modern import SessionlessRequests
 from mcp_host.transport_sse import SseServer
 from mcp_host.transport_streamable import StreamableHttpServer
 
@@ -83,6 +84,13 @@ def mcp_routes(
             security=security,
             max_request_body_size=limits.max_body_bytes,
             idle_timeout_s=limits.session_idle_timeout_s,
+            sessionless=SessionlessRequests(
+                blueprint=blueprint,
+                factory=host.factory,
+                options=host.sessionless_options,
+                security=security,
+                max_request_body_size=limits.max_body_bytes,
+            ),
         )
         streamable_servers.append(streamable)
         # Instances, not functions: Starlette then passes the raw ASGI call through.

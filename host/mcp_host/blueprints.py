@@ -57,6 +57,9 @@ class ServerBlueprint:
     def mcp_path(self) -> str:
         return f"{self.prefix}/mcp"
 
+    def serves(self, plugin: str) -> bool:
+        return any(record.name == plugin for record in self.plugins)
+
     def owner_of(self, method: str, params: Mapping[str, Any]) -> str | None:
         """The plugin that answers a request (``tools/call``, ``prompts/get``, ``resources/read``,
         ``completion/complete``) from its raw ``params``; ``None`` for the host's own requests."""

@@ -16,6 +16,15 @@ The order, for each plugin: ``plugin_settings``, then ``register_tools``,
 before any event loop runs), then ``host_started``; then ``session_started`` and
 ``session_ended`` once per client session; last ``host_stopping``.
 
+Sessions and the 2026-07-28 revision: a handshake-era client (HTTP+SSE, or ``/mcp`` after
+``initialize``) has a session, with its own server, its ``session_started`` and
+``session_ended``, and a ``session.state`` that lasts as long as it does. A request of the
+sessionless revision 2026-07-28 belongs to no session: the session hooks are not called for
+it, and inside it ``current_session()`` answers a view with ``sessionless`` true whose
+``state`` starts empty and is dropped with the answer. Tools written for sessions serve such
+requests unchanged; one that keeps state across calls in ``session.state`` starts afresh on
+each of them.
+
 Hooks that may do I/O (``host_started``, ``host_stopping``, ``session_started``,
 ``session_ended``) may be written as ``async def``; the host awaits what they return.
 
@@ -33,15 +42,19 @@ import pluggy
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from mcp_host.changes import PluginChanges
     from mcp_host.registration import CompletionRegistrar, PromptRegistrar, ResourceRegistrar, ToolRegistrar
     from mcp_host.session import PluginSession
 
 PROJECT_NAME = "mcp_host"
 """The pluggy project name, and the entry-point group plugins announce themselves in."""
 
-HOOK_API_VERSION = "1.1"
+HOOK_API_VERSION = "1.2"
 """Version of the hook API described in this module (major.minor). 1.1 added
-``register_completions``."""
+``register_completions``; 1.2 added the 2026-07-28 protocol revision (sessionless requests:
+``PluginSession.sessionless``), ``host_started``'s ``changes``, ``input_schema=`` for tools,
+and asking the client mid-call (``mcp_host.Resolve`` with ``Elicit``, ``Sample``,
+``ListRoots``)."""
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
@@ -66,15 +79,27 @@ def plugin_settings() -> type[BaseModel] | None:
 def register_tools(register: ToolRegistrar, settings: Any) -> None:
     """Contribute tools, once, at host start.
 
-    Call ``register(fn, name=None, title=None, description=None, annotations=None)`` for
-    each tool. The input schema is derived from ``fn``'s signature and the output schema
-    from its return annotation, exactly as the MCP SDK's ``MCPServer.add_tool`` does; the
-    description defaults to the docstring. ``fn`` is shared by every connected client:
+    Call ``register(fn, name=None, title=None, description=None, annotations=None,
+    input_schema=None)`` for each tool. The input schema is derived from ``fn``'s signature
+    and the output schema from its return annotation, exactly as the MCP SDK's
+    ``MCPServer.add_tool`` does; the description defaults to the docstring. ``input_schema``
+    (hook API 1.2) publishes a hand-written JSON Schema (2020-12, ``"type": "object"``)
+    instead of the derived one, for what a signature cannot say (``$defs``, ``if``/``then``,
+    ``additionalProperties: false``); arguments are still checked against ``fn``'s
+    signature, so keep the two in agreement. ``fn`` is shared by every connected client:
     prefer ``async def`` (a plain ``def`` runs in a worker thread and must be thread-safe).
 
     Raise ``mcp_host.ToolError`` inside a tool for a failure the model should read and act
     on; any other exception is reported to the client as a failed call without its text.
     Inside a call, ``mcp_host.current_session()`` gives the calling client's session.
+
+    A tool that needs the user's answer or the client's model mid-call declares a parameter
+    ``Annotated[T, mcp_host.Resolve(ask)]`` whose resolver ``ask`` returns
+    ``mcp_host.Elicit(message, Model)`` (ask the user), ``mcp_host.Sample(...)`` (ask the
+    client's model) or ``mcp_host.ListRoots()``. The same body serves both protocol eras: in a
+    session the host sends the client a request and waits for the answer; on a 2026-07-28
+    request it answers ``input_required`` and runs the tool again when the client retries
+    with the answer (the host seals the state in between, so a client cannot forge it).
     """
 
 
@@ -111,12 +136,19 @@ def register_completions(register: CompletionRegistrar, settings: Any) -> None:
 
 
 @hookspec
-def host_started(settings: Any) -> Awaitable[None] | None:
+def host_started(settings: Any, changes: PluginChanges) -> Awaitable[None] | None:
     """Set up what the plugin shares between all clients (HTTP clients, pools, caches).
 
     Called once, after the host has loaded every plugin and before it accepts the first
     connection. A plugin whose ``host_started`` raises is reported as failed and its tools
     are not served (with ``--strict`` the host does not start).
+
+    ``changes`` (added in hook API 1.2) is how the plugin tells clients, later, that one of
+    its resources changed (``await changes.resource_updated(uri)``) or that its lists did
+    (``resources_changed()``, ``tools_changed()``, ``prompts_changed()``). Keep it if the
+    plugin's resources can change while the host runs: clients that subscribed to a resource
+    (``resources/subscribe`` in a session, ``subscriptions/listen`` on a 2026-07-28 request)
+    are told on every server that serves the plugin.
     """
 
 

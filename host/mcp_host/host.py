@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from mcp.server.caching import CacheHint
+from mcp.server.request_state import RequestStateSecurity
+
 from mcp_host.blueprints import ServerBlueprint, build_blueprints
+from mcp_host.changes import ChangeFeed, PluginChanges
 from mcp_host.config import ConfigError, HostConfig, Problem
 from mcp_host.metrics import HostMetrics
 from mcp_host.plugin_config import configure_plugins
 from mcp_host.plugins import PluginManager
-from mcp_host.servers import ServerFactory
+from mcp_host.servers import ServerFactory, SessionlessOptions
 from mcp_host.session import SessionRegistry
 from mcp_host.version import host_version
 
@@ -40,6 +45,11 @@ class Host:
     factory: ServerFactory = field(init=False)
     cluster: ClusterNode | None = field(init=False, default=None)
     """This process's membership of a cluster, with ``[cluster]`` in the config."""
+    changes: ChangeFeed = field(init=False, default_factory=ChangeFeed)
+    request_state_keys: list[bytes] = field(init=False)
+    """Seal the ``requestState`` of multi-round 2026-07-28 calls. Made here, before
+    ``--workers`` forks, when the config names none, so that every worker opens what
+    another sealed."""
 
     def __post_init__(self) -> None:
         limits = self.config.limits
@@ -49,8 +59,48 @@ class Host:
             self.sessions.routing = self.cluster
         self.metrics = HostMetrics(self.sessions, self.plugins)
         self.factory = ServerFactory(
-            self.plugins, self.sessions, self.metrics, host_version(), limits.max_concurrent_calls
+            self.plugins,
+            self.sessions,
+            self.metrics,
+            host_version(),
+            limits.max_concurrent_calls,
+            self.changes,
         )
+        configured = self.config.security.request_state_keys
+        self.request_state_keys = (
+            [key.get_secret_value().encode() for key in configured]
+            if configured
+            else [secrets.token_bytes(32)]
+        )
+
+    def sessionless_options(self, blueprint: ServerBlueprint) -> SessionlessOptions:
+        """What the server of ``blueprint``'s 2026-07-28 requests needs besides the blueprint."""
+        profile = blueprint.profile
+        lists = CacheHint(ttl_ms=round(profile.list_ttl_s * 1000), scope=profile.cache_scope)
+        return SessionlessOptions(
+            # The audience is the server's path: a state sealed for one server opens on no other.
+            request_state_security=RequestStateSecurity(
+                keys=self.request_state_keys, audience=blueprint.mcp_path
+            ),
+            cache_hints={
+                "server/discover": lists,
+                "tools/list": lists,
+                "prompts/list": lists,
+                "resources/list": lists,
+                "resources/templates/list": lists,
+                # A resource's content may change at any time: clients read it afresh.
+                "resources/read": CacheHint(ttl_ms=0, scope="private"),
+            },
+            subscriptions=self.changes.bus(blueprint.key),
+        )
+
+    def plugin_changes(self, plugin: str) -> PluginChanges:
+        """What ``plugin`` announces its changes through: to every server that serves it."""
+
+        def servers() -> list[str]:
+            return [key for key, blueprint in self.blueprints.items() if blueprint.serves(plugin)]
+
+        return PluginChanges(self.changes, servers)
 
     def raise_for_problems(self) -> None:
         """The config's mistakes, if any, as one ``ConfigError``."""
@@ -76,7 +126,7 @@ class Host:
             if self.cluster is not None:
                 await stack.enter_async_context(self.cluster.running())
             failed_before = len(self.plugins.failed())
-            await self.plugins.start()
+            await self.plugins.start(self.plugin_changes)
             try:
                 if strict:
                     self.check_strict()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import inspect
 import logging
 import traceback
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib.metadata import EntryPoint, entry_points
@@ -194,11 +194,16 @@ class PluginManager:
         if inspect.isawaitable(result):
             await _await_reporting(result, hook_name)
 
-    async def start(self, strict: bool = False) -> None:
-        """Run ``host_started`` for every loaded plugin; a plugin that fails is dropped."""
+    async def start(self, changes: Callable[[str], object]) -> None:
+        """Run ``host_started`` for every loaded plugin; a plugin that fails is dropped.
+
+        ``changes(name)`` makes the plugin's ``changes`` argument.
+        """
         for record in list(self.loaded()):
             try:
-                await self.call_async(record, "host_started", settings=record.settings)
+                await self.call_async(
+                    record, "host_started", settings=record.settings, changes=changes(record.name)
+                )
             except PluginFailure as exc:
                 self.fail(record, str(exc))
 

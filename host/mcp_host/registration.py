@@ -7,6 +7,7 @@ connected client only hands these ready objects to the SDK.
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -30,6 +31,7 @@ class ToolRegistrar(Protocol):
         title: str | None = None,
         description: str | None = None,
         annotations: ToolAnnotations | None = None,
+        input_schema: dict[str, Any] | None = None,
     ) -> None: ...
 
 
@@ -117,6 +119,17 @@ def check_tool_name(name: str) -> None:
         raise RegistrationError(f"invalid tool name {name!r}: {'; '.join(result.warnings)}")
 
 
+def _published_schema(tool: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """A hand-written input schema, checked for what MCP requires of every tool's."""
+    if not isinstance(schema, dict) or schema.get("type") != "object":
+        raise RegistrationError(f'tool {tool!r}: input_schema must be a JSON Schema with "type": "object"')
+    try:
+        json.dumps(schema)
+    except (TypeError, ValueError) as exc:
+        raise RegistrationError(f"tool {tool!r}: input_schema is not JSON: {exc}") from None
+    return schema
+
+
 def _description(fn: Callable[..., Any], description: str | None) -> str | None:
     """The docstring without its indentation: the SDK would publish it raw."""
     return description if description is not None else inspect.getdoc(fn)
@@ -139,6 +152,7 @@ class Collector:
         title: str | None = None,
         description: str | None = None,
         annotations: ToolAnnotations | None = None,
+        input_schema: dict[str, Any] | None = None,
     ) -> None:
         base_name = name if name is not None else getattr(fn, "__name__", "")
         self.seen_tools.add(base_name)
@@ -158,6 +172,8 @@ class Collector:
             )
         except Exception as exc:
             raise RegistrationError(f"tool {final_name!r} cannot be served: {exc}") from exc
+        if input_schema is not None:
+            tool = tool.model_copy(update={"parameters": _published_schema(final_name, input_schema)})
         self.contributions.tools.append(tool)
         self.contributions.original_tool_names[final_name] = base_name
 

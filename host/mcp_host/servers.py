@@ -22,9 +22,16 @@ from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, Server
 from mcp.server.mcpserver import MCPServer
 from mcp.server.request_state import RequestStateSecurity
 from mcp.server.subscriptions import SubscriptionBus
-from mcp_types import CallToolResult, SetLevelRequestParams, TextContent
+from mcp_types import (
+    CallToolResult,
+    SetLevelRequestParams,
+    SubscribeRequestParams,
+    TextContent,
+    UnsubscribeRequestParams,
+)
 
 from mcp_host.blueprints import ServerBlueprint
+from mcp_host.changes import ChangeFeed
 from mcp_host.completions import CompletionDispatcher
 from mcp_host.log_level import FilteredWriteStream, SessionLogLevel
 from mcp_host.metrics import HostMetrics
@@ -50,12 +57,14 @@ class ServerFactory:
         metrics: HostMetrics,
         version: str,
         max_concurrent_calls: int,
+        changes: ChangeFeed,
     ) -> None:
         self.plugins = plugins
         self.sessions = sessions
         self.metrics = metrics
         self.version = version
         self.max_concurrent_calls = max_concurrent_calls
+        self.changes = changes
 
     def build(self, blueprint: ServerBlueprint, session: HostSession) -> MCPServer[Any]:
         """The server of one client session: its lifespan is the session's."""
@@ -69,6 +78,7 @@ class ServerFactory:
             blueprint,
             lifespan=session_scope,
             middleware=[
+                _JoinChangeFeed(self.changes, session),
                 _ToolCalls(lambda: session, self.metrics, self.max_concurrent_calls),
                 _PluginSessionMiddleware(blueprint, lambda: session),
             ],
@@ -149,6 +159,9 @@ class ServerFactory:
         lowlevel = server._lowlevel_server
         log_level = SessionLogLevel()
         lowlevel.add_request_handler("logging/setLevel", SetLevelRequestParams, log_level.handle_set_level)
+        subscribe, unsubscribe = self.changes.handlers(session.id)
+        lowlevel.add_request_handler("resources/subscribe", SubscribeRequestParams, subscribe)
+        lowlevel.add_request_handler("resources/unsubscribe", UnsubscribeRequestParams, unsubscribe)
         await lowlevel.run(
             read_stream,
             FilteredWriteStream(write_stream, log_level),
@@ -184,6 +197,7 @@ class ServerFactory:
                         SESSION_ENDED_BUDGET_S,
                     )
             session.plugin_state.clear()
+            self.changes.leave(session.id)
             self.sessions.remove(session.id)
             elapsed = time.time() - session.started_at
             logger.info(
@@ -238,6 +252,21 @@ class _RequestSession:
     @staticmethod
     def current() -> HostSession:
         return _request_session.get()
+
+
+class _JoinChangeFeed:
+    """Enrols a session in the change feed at its first message, when its SDK session is known."""
+
+    def __init__(self, changes: ChangeFeed, session: HostSession) -> None:
+        self._changes = changes
+        self._session = session
+        self._joined = False
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        if not self._joined:
+            self._changes.join(self._session.server, self._session.id, ctx.session)
+            self._joined = True
+        return await call_next(ctx)
 
 
 class _ToolCalls:

@@ -5,20 +5,17 @@ would break the promise that each client has its own. This module keeps its sess
 bookkeeping and hands each new session a server of its own from the ``ServerFactory``; the
 SDK's ``StreamableHTTPServerTransport`` still does all the protocol work of a session.
 
-Requests of the sessionless 2026-07-28 protocol era (a ``MCP-Protocol-Version`` header
-naming a version after the handshake era) are answered with ``-32022 unsupported protocol
-version`` listing the handshake versions: a session of its own, with per-client plugin
-state, is what this host offers, and a sessionless request cannot have one. Clients that
-speak both eras (the SDKs' "auto" modes) then open a handshake session. SSE connections
-carry their own session, so they serve both eras.
+The era is chosen per request, as the SDK does: a request whose ``MCP-Protocol-Version``
+names a revision after the handshake era (2026-07-28) has no session and goes to
+``transport_modern``; every other request is the handshake era's, served here.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from uuid import uuid4
 
@@ -35,10 +32,8 @@ from mcp.shared.inbound import MCP_PROTOCOL_VERSION_HEADER
 from mcp_types import (
     INTERNAL_ERROR,
     INVALID_REQUEST,
-    UNSUPPORTED_PROTOCOL_VERSION,
     ErrorData,
     JSONRPCError,
-    UnsupportedProtocolVersionErrorData,
 )
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from starlette.requests import Request
@@ -50,6 +45,7 @@ from mcp_host.background import Background
 from mcp_host.blueprints import ServerBlueprint
 from mcp_host.servers import ServerFactory
 from mcp_host.session import Admission, HostSession, SessionRefused, SessionRegistry
+from mcp_host.transport_modern import SessionlessRequests
 
 logger = logging.getLogger(__name__)
 
@@ -89,8 +85,10 @@ class StreamableHttpServer:
         security: TransportSecuritySettings | None,
         max_request_body_size: int,
         idle_timeout_s: float,
+        sessionless: SessionlessRequests,
     ) -> None:
         self._blueprint = blueprint
+        self._sessionless = sessionless
         self._factory = factory
         self._sessions = sessions
         self._security = security
@@ -99,9 +97,11 @@ class StreamableHttpServer:
         self._background = Background("the Streamable HTTP transport")
         self._app = RequestBodyLimitMiddleware(self._handle, max_request_body_size)
 
-    def running(self) -> AbstractAsyncContextManager[None]:
-        """Holds the sessions' server tasks; leaving it ends every session."""
-        return self._background.running()
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Holds the sessions' server tasks and the sessionless server; leaving it ends them."""
+        async with self._sessionless.running(), self._background.running():
+            yield
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._app(scope, receive, send)
@@ -110,7 +110,9 @@ class StreamableHttpServer:
         request = Request(scope, receive)
         version = request.headers.get(MCP_PROTOCOL_VERSION_HEADER)
         if version is not None and version not in HANDSHAKE_PROTOCOL_VERSIONS:
-            await self._refuse_sessionless(version)(scope, receive, send)
+            # The SDK's own test, so that both pick the same era for every request (an unknown
+            # version is the modern entry's to refuse, with the versions it speaks).
+            await self._sessionless(scope, receive, send)
             return
         session_id = request.headers.get(MCP_SESSION_ID_HEADER)
         if session_id is None:
@@ -139,19 +141,6 @@ class StreamableHttpServer:
         await completing_send.complete()
         if transport.is_terminated:
             await self._discard(session_id, transport)
-
-    @staticmethod
-    def _refuse_sessionless(version: str) -> Response:
-        supported = UnsupportedProtocolVersionErrorData(
-            supported=list(HANDSHAKE_PROTOCOL_VERSIONS), requested=version
-        )
-        return jsonrpc_error(
-            f"protocol version {version} is sessionless; this host serves each client in a session of "
-            f"its own: initialize with one of {', '.join(HANDSHAKE_PROTOCOL_VERSIONS)}",
-            400,
-            UNSUPPORTED_PROTOCOL_VERSION,
-            supported.model_dump(mode="json"),
-        )
 
     async def _open_session(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
