@@ -23,6 +23,7 @@ from typing import Any
 import anyio
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
+from mcp.shared.exceptions import MCPError
 from pydantic import ValidationError
 
 logger = logging.getLogger(__name__)
@@ -76,7 +77,9 @@ def guard_tool(tool: Tool, plugin: str, timeout_s: float) -> GuardedTool:
                 return await anyio.to_thread.run_sync(
                     functools.partial(function, **arguments), abandon_on_cancel=True
                 )
-        except ToolError:
+        except (ToolError, MCPError):
+            # MCPError is a tool's deliberate protocol error (a missing client capability,
+            # say): the client gets it as a JSON-RPC error, as the SDK intends.
             raise
         except TimeoutError:
             raise ToolError(f"timed out after {timeout_s:g} s") from None

@@ -31,7 +31,8 @@ from mcp_types import (
 )
 from pydantic import BaseModel, ConfigDict, Field
 
-from mcp_host import ToolError, hookimpl
+from mcp_host import PluginChanges, ToolError, hookimpl
+from mcp_host_conformance_fixtures import current_revision
 
 # Logging and sampling are deprecated from protocol 2026-07-28 on (SEP-2577), and the SDK
 # warns at every use. The scenarios test them on 2025 connections on purpose.
@@ -118,6 +119,15 @@ SEP1330_ENUMS_SCHEMA: dict[str, Any] = {
 @hookimpl
 def plugin_settings():
     return FixtureSettings
+
+
+_changes: list[PluginChanges] = []
+"""What the host gave ``host_started``, for the fixtures that announce list changes."""
+
+
+@hookimpl
+def host_started(changes: PluginChanges) -> None:
+    _changes[:] = [changes]
 
 
 def _recorder(settings: FixtureSettings):
@@ -271,8 +281,13 @@ def register_tools(register, settings: FixtureSettings):
         test_elicitation_sep1034_defaults,
         test_elicitation_sep1330_enums,
         test_reconnection,
+        *current_revision.tools(called, lambda: _changes[0] if _changes else None),
     ):
         register(tool)
+    register(
+        current_revision.json_schema_2020_12_tool(called),
+        input_schema=current_revision.JSON_SCHEMA_2020_12,
+    )
 
 
 @hookimpl
@@ -343,6 +358,7 @@ def register_prompts(register, settings: FixtureSettings):
         test_prompt_with_arguments,
         test_prompt_with_embedded_resource,
         test_prompt_with_image,
+        *current_revision.prompts(called),
     ):
         register(prompt)
 
