@@ -31,6 +31,22 @@ TOOLS = {
     "test_elicitation_sep1034_defaults",
     "test_elicitation_sep1330_enums",
     "test_reconnection",
+    # Scenarios of revision 2026-07-28 (current_revision.py)
+    "test_input_required_result_elicitation",
+    "test_input_required_result_sampling",
+    "test_input_required_result_list_roots",
+    "test_input_required_result_request_state",
+    "test_input_required_result_multiple_inputs",
+    "test_input_required_result_multi_round",
+    "test_input_required_result_tampered_state",
+    "test_input_required_result_capabilities",
+    "test_missing_capability",
+    "test_streaming_elicitation",
+    "test_logging_tool",
+    "test_trigger_tool_change",
+    "test_trigger_prompt_change",
+    "test_x_mcp_header",
+    "json_schema_2020_12_tool",
 }
 RESOURCES = {"test://static-text", "test://static-binary", "test://watched-resource"}
 RESOURCE_TEMPLATES = {"test://template/{id}/data"}
@@ -40,6 +56,7 @@ PROMPTS = {
     "test_prompt_with_arguments",
     "test_prompt_with_embedded_resource",
     "test_prompt_with_image",
+    "test_input_required_result_prompt",
 }
 
 

@@ -1,10 +1,13 @@
-"""The official MCP conformance suite, every server scenario, against a real host's /mcp.
+"""The official MCP conformance suite against a real host's /mcp: every scenario that each
+protocol revision requires, with no baseline, then every scenario the suite has.
 
-The host serves the conformance fixtures plugin, pip-installed like any plugin. The suite
-must pass but for the scenarios in ``expected-failures.yml``, each genuinely unsupported;
-one that starts to pass fails the run (the suite calls that a stale baseline). A scenario
-can also pass without reaching its fixture (``tools-list`` passes with no tools at all), so
-the fixtures record their calls and every one must have been called.
+The host serves the conformance fixtures plugin, pip-installed like any plugin. A required
+scenario must pass, whatever the era: 2026-07-28 (sessionless) and 2025-11-25 (handshake).
+``--suite all`` adds the extension and pending scenarios; those it does not pass are listed in
+``expected-failures.yml``, each genuinely unsupported, and one that starts to pass fails the
+run (the suite calls that a stale baseline). A scenario can also pass without reaching its
+fixture (``tools-list`` passes with no tools at all), so the fixtures record their calls and
+every one must have been called.
 """
 
 from __future__ import annotations
@@ -27,10 +30,15 @@ from tests.conformance.conftest import (
 
 BASELINE = Path(__file__).parent / "expected-failures.yml"
 
+REQUIREMENTS = {"2026-07-28": 37, "2025-11-25": 30}
+"""The protocol revisions whose required scenarios must all pass, and how many each has."""
+
 NOT_CALLED = {
-    "test://watched-resource": "resources-subscribe only subscribes to it, and fails",
+    "json_schema_2020_12_tool": "json-schema-2020-12 only lists it",
+    "test://watched-resource": "resources-subscribe only subscribes to it",
+    "test_streaming_elicitation": "server-stateless stops at the input_required its resolver answers",
 }
-"""Fixtures no scenario reaches, because of a failure the baseline lists."""
+"""Fixtures whose body no scenario runs; test_fixtures.py covers them."""
 
 RESULT_DIR = re.compile(r"^server-(?P<scenario>.+)-\d{4}-\d{2}-\d{2}T[\d-]+Z$")
 
@@ -49,26 +57,55 @@ def _scenario_results(output_dir: Path) -> dict[str, list[dict[str, object]]]:
     return results
 
 
-def test_the_conformance_suite_passes_but_for_the_baseline(
-    fixtures_host: FixturesHost, node_clients: NodeClients, tmp_path: Path
-):
-    listed = node_clients.run("conformance", "list", "--server")
-    scenarios = set(re.findall(r"^\s+- (\S+)", listed.stdout, re.MULTILINE))
-    assert len(scenarios) > 20, listed.stdout
+def _listed(node_clients: NodeClients, *args: str) -> set[str]:
+    listed = node_clients.run("conformance", "list", "--server", *args)
+    server_part = listed.stdout.split("Client scenarios")[0]
+    return set(re.findall(r"^\s+- (\S+)", server_part, re.MULTILINE))
 
+
+def _run(node_clients: NodeClients, fixtures_host: FixturesHost, output_dir: Path, *args: str) -> str:
     run = node_clients.run(
         "conformance",
         "server",
         *("--url", fixtures_host.host.url("/mcp")),
-        *("--suite", "all"),
-        *("--expected-failures", str(BASELINE)),
-        *("--output-dir", str(tmp_path)),
+        *args,
+        *("--output-dir", str(output_dir)),
+        timeout=900,
     )
     summary = run.stdout[run.stdout.find("=== SUMMARY ===") :]
     assert run.returncode == 0, f"{summary}\n{run.stderr}\nhost log:\n{fixtures_host.host.log}"
+    return summary
 
-    assert set(_scenario_results(tmp_path)) == scenarios, "some scenarios did not run"
 
+@pytest.mark.parametrize("revision", sorted(REQUIREMENTS))
+def test_every_required_scenario_passes_with_no_baseline(
+    revision: str, fixtures_host: FixturesHost, node_clients: NodeClients, tmp_path: Path
+):
+    required = _listed(node_clients, "--requirements", revision)
+    assert len(required) == REQUIREMENTS[revision], sorted(required)
+
+    _run(node_clients, fixtures_host, tmp_path, "--requirements", revision)
+
+    results = _scenario_results(tmp_path)
+    assert required <= set(results), f"required scenarios that did not run: {required - set(results)}"
+    failed = {
+        scenario: [check["id"] for check in results[scenario] if check["status"] == "FAILURE"]
+        for scenario in required
+    }
+    assert not {scenario: ids for scenario, ids in failed.items() if ids}
+    assert "Traceback" not in fixtures_host.host.log
+
+
+def test_the_whole_suite_passes_but_for_the_baseline(
+    fixtures_host: FixturesHost, node_clients: NodeClients, tmp_path: Path
+):
+    scenarios = _listed(node_clients)
+    assert len(scenarios) > 20, scenarios
+    fixtures_host.calls_file.unlink(missing_ok=True)  # count this run's calls alone
+
+    _run(node_clients, fixtures_host, tmp_path, "--suite", "all", "--expected-failures", str(BASELINE))
+
+    assert set(_scenario_results(tmp_path)) >= scenarios, "some scenarios did not run"
     fixtures = TOOLS | RESOURCES | RESOURCE_TEMPLATES | PROMPTS | COMPLETIONS
     called = set(fixtures_host.calls())
     assert called <= fixtures
