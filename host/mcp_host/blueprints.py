@@ -131,14 +131,25 @@ def _build_one(
         tools = [tool for tool in tools if tool.name in wanted]
         tool_owners = {name: owner for name, owner in tool_owners.items() if name in wanted}
 
+    # Lists in name order: the same on every request and process, whatever order the plugins
+    # were discovered in (clients cache them, and 2026-07-28 pages may come from any process).
     blueprint = ServerBlueprint(
         key=key,
         profile=profile,
         plugins=tuple(chosen),
-        tools=tuple(tools),
-        resources=tuple(r for record in chosen for r in record.contributions.resources),
-        resource_templates=tuple(t for record in chosen for t in record.contributions.resource_templates),
-        prompts=tuple(p for record in chosen for p in record.contributions.prompts),
+        tools=tuple(sorted(tools, key=lambda tool: tool.name)),
+        resources=tuple(
+            sorted((r for record in chosen for r in record.contributions.resources), key=lambda r: str(r.uri))
+        ),
+        resource_templates=tuple(
+            sorted(
+                (t for record in chosen for t in record.contributions.resource_templates),
+                key=lambda t: t.uri_template,
+            )
+        ),
+        prompts=tuple(
+            sorted((p for record in chosen for p in record.contributions.prompts), key=lambda p: p.name)
+        ),
         owners={
             **{("tools/call", name): owner for name, owner in tool_owners.items()},
             **{

@@ -19,11 +19,12 @@ before any event loop runs), then ``host_started``; then ``session_started`` and
 Sessions and the 2026-07-28 revision: a handshake-era client (HTTP+SSE, or ``/mcp`` after
 ``initialize``) has a session, with its own server, its ``session_started`` and
 ``session_ended``, and a ``session.state`` that lasts as long as it does. A request of the
-sessionless revision 2026-07-28 belongs to no session: the session hooks are not called for
-it, and inside it ``current_session()`` answers a view with ``sessionless`` true whose
-``state`` starts empty and is dropped with the answer. Tools written for sessions serve such
-requests unchanged; one that keeps state across calls in ``session.state`` starts afresh on
-each of them.
+sessionless revision 2026-07-28 belongs to no session, so it is a session of its own for the
+plugin that serves it: that plugin's ``session_started`` runs before the tool, prompt or
+resource, and its ``session_ended`` after the answer, with ``session.sessionless`` true and a
+``state`` that lives for that one request. A plugin written for sessions serves such requests
+unchanged; memory across calls needs a session (or the client's ``requestState``, which the
+host seals, in a multi-round call).
 
 Hooks that may do I/O (``host_started``, ``host_stopping``, ``session_started``,
 ``session_ended``) may be written as ``async def``; the host awaits what they return.

@@ -68,6 +68,7 @@ def configure_logging(level: str, log_format: LogFormat = "text") -> None:
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
     logging.getLogger("mcp.server.sse").addFilter(_OneLineForBadMessages())
     logging.getLogger("mcp.server.mcpserver.server").addFilter(_ToolErrorsOnceByTheHost())
-    # Plugins' HTTP clients would log every request, with its query, at INFO.
-    for chatty in ("httpx2", "httpcore2"):
+    # Plugins' HTTP clients would log every request, with its query, at INFO; the SDK's
+    # manager, which serves only sessionless requests here, would announce a "session manager".
+    for chatty in ("httpx2", "httpcore2", "mcp.server.streamable_http_manager"):
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))

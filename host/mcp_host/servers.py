@@ -88,10 +88,12 @@ class ServerFactory:
         """The one server that answers every 2026-07-28 request for ``blueprint``.
 
         Such a request belongs to no session, so this server has no session lifetime: each
-        message gets a request-scoped ``HostSession`` of its own (what ``current_session()``
-        answers inside it), and the plugins' session hooks are not called. Tool calls pass the
-        same guard, accounting and logging as in a session; the per-session concurrency limit
-        has no session to count in, so each request is bounded by its own time limit alone.
+        message is a session of its own, for the one plugin that serves it. It gets a
+        request-scoped ``HostSession`` (what ``current_session()`` answers), and that plugin's
+        ``session_started`` and ``session_ended`` run around it, so that a plugin written for
+        sessions serves it unchanged. Tool calls pass the same guard, accounting and logging as
+        in a session; the per-session concurrency limit has no session to count in, so each
+        request is bounded by its own time limit alone.
         """
         per_request = _RequestSession(blueprint.key)
         return self._build(
@@ -100,7 +102,7 @@ class ServerFactory:
             middleware=[
                 per_request,
                 _ToolCalls(per_request.current, self.metrics, None),
-                _PluginSessionMiddleware(blueprint, per_request.current),
+                _PluginSessionMiddleware(blueprint, per_request.current, self._request_lifetime),
             ],
             request_state_security=modern.request_state_security,
             cache_hints=modern.cache_hints,
@@ -207,6 +209,20 @@ class ServerFactory:
                 elapsed,
                 extra={"event": "session_closed", "duration_s": round(elapsed, 3), **session.log_fields()},
             )
+
+    @asynccontextmanager
+    async def _request_lifetime(self, record: PluginRecord, session: HostSession) -> AsyncIterator[None]:
+        """A sessionless request, as a session of its own for the plugin that serves it."""
+        implements = self.plugins.implements
+        if implements(record, "session_started"):
+            await self._call_session_hooks("session_started", [record], session)
+        try:
+            yield
+        finally:
+            if implements(record, "session_ended"):
+                with anyio.move_on_after(SESSION_ENDED_BUDGET_S, shield=True):
+                    await self._call_session_hooks("session_ended", [record], session)
+            session.plugin_state.clear()
 
     def _implementers(self, hook: str, blueprint: ServerBlueprint) -> list[PluginRecord]:
         return [record for record in blueprint.plugins if self.plugins.implements(record, hook)]
@@ -344,16 +360,34 @@ def _error_text(result: HandlerResult) -> str | None:
     return " ".join(str(block.get("text", "")) for block in content if isinstance(block, dict)) or "error"
 
 
-class _PluginSessionMiddleware:
-    """Makes ``mcp_host.current_session()`` answer inside tools, resources and prompts."""
+RequestLifetime = Callable[[PluginRecord, HostSession], AbstractAsyncContextManager[None]]
 
-    def __init__(self, blueprint: ServerBlueprint, session: Callable[[], HostSession]) -> None:
+
+class _PluginSessionMiddleware:
+    """Makes ``mcp_host.current_session()`` answer inside tools, resources and prompts.
+
+    With a ``lifetime`` (sessionless requests), the request is also the serving plugin's
+    session from start to end.
+    """
+
+    def __init__(
+        self,
+        blueprint: ServerBlueprint,
+        session: Callable[[], HostSession],
+        lifetime: RequestLifetime | None = None,
+    ) -> None:
         self._blueprint = blueprint
         self._session = session
+        self._lifetime = lifetime
+        self._records = {record.name: record for record in blueprint.plugins}
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         plugin = self._blueprint.owner_of(ctx.method, ctx.params or {})
         if plugin is None:
             return await call_next(ctx)
-        with acting_for(self._session().for_plugin(plugin)):
-            return await call_next(ctx)
+        session = self._session()
+        with acting_for(session.for_plugin(plugin)):
+            if self._lifetime is None:
+                return await call_next(ctx)
+            async with self._lifetime(self._records[plugin], session):
+                return await call_next(ctx)

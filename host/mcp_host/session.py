@@ -61,11 +61,11 @@ class PluginSession:
     def sessionless(self) -> bool:
         """True while serving a request of the sessionless protocol revision 2026-07-28.
 
-        Such a request carries everything it needs and belongs to no session: ``state`` starts
-        empty and is dropped when the request is answered, and ``session_started`` and
-        ``session_ended`` are not called for it. A tool that needs memory across calls keeps it
-        where the client can send it back (arguments, or the sealed ``requestState`` of a
-        multi-round call), or in the plugin's own store keyed by something the client sends.
+        Such a request carries everything it needs and belongs to no session, so it is a
+        session of its own for the plugin that serves it: ``session_started`` runs before it
+        and ``session_ended`` after it, and ``state`` lives for that one request. A tool that
+        needs memory across calls keeps it where the client can send it back (arguments, or
+        the sealed ``requestState`` of a multi-round call).
         """
         return self._host_session.sessionless
 

@@ -1,13 +1,19 @@
-"""A plugin that keeps per-client state and records its session hooks in a file."""
+"""A plugin that keeps per-client state and records its session hooks in a file.
+
+It is written for sessions (its counter starts in ``session_started``) and knows nothing of
+the 2026-07-28 revision, as a plugin author of hook API 1.1 would have written it; ``greet``
+and ``touch_about`` use what hook API 1.2 added.
+"""
 
 import json
 import time
 from pathlib import Path
+from typing import Annotated
 
 import anyio
 from pydantic import BaseModel, ConfigDict, Field
 
-from mcp_host import ToolError, current_session, hookimpl
+from mcp_host import Elicit, PluginChanges, Resolve, ToolError, current_session, hookimpl
 
 
 class CounterSettings(BaseModel):
@@ -23,9 +29,25 @@ def _record(settings: CounterSettings, event: str, session_id: str) -> None:
             events.write(json.dumps({"event": event, "session": session_id}) + "\n")
 
 
+class Name(BaseModel):
+    name: str = Field(description="What to call you")
+
+
+def _ask_name() -> Elicit[Name]:
+    return Elicit("What is your name?", Name)
+
+
+_changes: list[PluginChanges] = []
+
+
 @hookimpl
 def plugin_settings():
     return CounterSettings
+
+
+@hookimpl
+def host_started(changes):
+    _changes[:] = [changes]
 
 
 @hookimpl
@@ -62,8 +84,19 @@ def register_tools(register, settings):
         """Fail the way a buggy tool does."""
         raise RuntimeError("database password is hunter2")
 
+    async def greet(name: Annotated[Name, Resolve(_ask_name)]) -> str:
+        """Greet the user, asking their name first."""
+        return f"Hello, {name.name}! ({'sessionless' if current_session().sessionless else 'session'})"
+
+    async def touch_about() -> str:
+        """Tell subscribed clients that counter://about changed."""
+        await _changes[0].resource_updated("counter://about")
+        return "touched"
+
     register(increment)
     register(whoami)
+    register(greet)
+    register(touch_about)
     register(nap)
     register(sync_nap)
     register(crash)
