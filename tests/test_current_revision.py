@@ -241,7 +241,8 @@ async def test_a_plugin_tells_subscribers_that_a_resource_changed(plugin_env, er
                 ClientSession(read, write, message_handler=on_message) as session,
             ):
                 init = await session.initialize()
-                assert init.capabilities.resources is not None and init.capabilities.resources.subscribe
+                assert init.capabilities.resources is not None
+                assert init.capabilities.resources.subscribe
                 await session.subscribe_resource("counter://about")  # type: ignore[arg-type]
                 await session.call_tool("touch_about", {})
                 with anyio.fail_after(10):

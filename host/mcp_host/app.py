@@ -85,9 +85,7 @@ def mcp_routes(
             max_request_body_size=limits.max_body_bytes,
             idle_timeout_s=limits.session_idle_timeout_s,
             sessionless=SessionlessRequests(
-                blueprint=blueprint,
-                factory=host.factory,
-                options=host.sessionless_options,
+                host.factory.build_sessionless(blueprint, host.sessionless_options(blueprint)),
                 security=security,
                 max_request_body_size=limits.max_body_bytes,
             ),
