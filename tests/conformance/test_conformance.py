@@ -38,7 +38,8 @@ NOT_CALLED = {
     "test://watched-resource": "resources-subscribe only subscribes to it",
     "test_streaming_elicitation": "server-stateless stops at the input_required its resolver answers",
 }
-"""Fixtures whose body no scenario runs; test_fixtures.py covers them."""
+"""Fixtures whose body a scenario may not run; test_fixtures.py and test_current_revision.py
+cover them."""
 
 RESULT_DIR = re.compile(r"^server-(?P<scenario>.+)-\d{4}-\d{2}-\d{2}T[\d-]+Z$")
 
@@ -109,5 +110,5 @@ def test_the_whole_suite_passes_but_for_the_baseline(
     fixtures = TOOLS | RESOURCES | RESOURCE_TEMPLATES | PROMPTS | COMPLETIONS
     called = set(fixtures_host.calls())
     assert called <= fixtures
-    assert fixtures - called == set(NOT_CALLED), "fixtures no scenario reached"
+    assert fixtures - called <= set(NOT_CALLED), "fixtures no scenario reached"
     assert "Traceback" not in fixtures_host.host.log
