@@ -75,6 +75,13 @@ async def test_the_host_serves_every_fixture(fixtures_host: FixturesHost, transp
         prompts = (await client.list_prompts()).prompts
     assert {tool.name for tool in tools} == TOOLS
     assert all(tool.description for tool in tools)
+    # A plugin's hand-written schema is published exactly as written (input_schema=).
+    by_name = {tool.name: tool for tool in tools}
+    schema = by_name["json_schema_2020_12_tool"].input_schema
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["additionalProperties"] is False
+    assert schema["properties"]["address"] == {"$ref": "#/$defs/address"}
+    assert {"$defs", "allOf", "if", "then", "else"} <= schema.keys()
     assert {str(resource.uri) for resource in resources} == RESOURCES
     assert {template.uri_template for template in templates} == RESOURCE_TEMPLATES
     assert {prompt.name for prompt in prompts} == PROMPTS
