@@ -58,7 +58,7 @@ def test_a_prefix_or_a_disabled_tool_resolves_the_clash():
     }
     prefixed = _host("[plugins.b]\nprefix = 'b_'\n", **plugins)
     assert prefixed.problems == []
-    assert [tool.name for tool in prefixed.blueprints["default"].tools] == ["search", "b_search", "b_x"]
+    assert [tool.name for tool in prefixed.blueprints["default"].tools] == ["b_search", "b_x", "search"]
     disabled = _host("[plugins.b]\ndisabled_tools = ['search']\n", **plugins)
     assert disabled.problems == []
     assert [tool.name for tool in disabled.blueprints["default"].tools] == ["search", "x"]
