@@ -8,13 +8,15 @@ same error formatting serves both.
 
 from __future__ import annotations
 
+import datetime
+import json
 import os
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
+from typing import Any, Literal, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
@@ -270,6 +272,28 @@ def problems_from_validation(
     return problems
 
 
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def validate_as_written(model: type[Model], values: Mapping[str, Any]) -> Model:
+    """Validate a table of the config against ``model``, taking each value as the type it was
+    written in: ``port = "8000"`` is not a number and ``enabled = "no"`` is not false.
+
+    Pydantic's strict mode, on the values as JSON: a TOML integer is a valid float, and a
+    string still makes a ``Path``, a URL or a date, which TOML has no other way to write. A
+    model that sets ``strict=False`` in its ``model_config`` opts out (``plugin_settings``).
+    """
+    if model.model_config.get("strict") is False:
+        return model.model_validate(values)
+    return model.model_validate_json(json.dumps(values, default=_json_value), strict=True)
+
+
+def _json_value(value: object) -> str:
+    if isinstance(value, datetime.date | datetime.time):  # TOML's own date and time values
+        return value.isoformat()
+    raise TypeError(f"not a config value: {value!r}")
+
+
 def _allowed_keys(model: type[BaseModel], location: Sequence[str | int]) -> list[str]:
     """The keys the table at ``location`` accepts, following fields and ``dict[str, Model]``."""
     current: Any = model
@@ -336,7 +360,7 @@ def parse_config(text: str, source: str = "<config>") -> HostConfig:
     except _SecretError as exc:
         raise ConfigError(source, [exc.problem]) from None
     try:
-        return HostConfig.model_validate(expanded)
+        return validate_as_written(HostConfig, expanded)
     except ValidationError as exc:
         raise ConfigError(source, problems_from_validation(exc, HostConfig)) from None
 

@@ -39,9 +39,9 @@ if TYPE_CHECKING:
 PROJECT_NAME = "mcp_host"
 """The pluggy project name, and the entry-point group plugins announce themselves in."""
 
-HOOK_API_VERSION = "1.1"
+HOOK_API_VERSION = "1.2"
 """Version of the hook API described in this module (major.minor). 1.1 added
-``register_completions``."""
+``register_completions``; 1.2 validates ``plugin_settings`` models strictly, with an opt-out."""
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
@@ -56,6 +56,12 @@ def plugin_settings() -> type[BaseModel] | None:
     instance as ``settings`` to every other hook. Give every field a default so that the
     plugin runs with no config at all. Unknown keys are rejected unless the model allows
     them, so set ``model_config = ConfigDict(extra="forbid")`` to be explicit.
+
+    Since 1.2 values are validated strictly, as they are written in the config (pydantic's
+    strict mode on the TOML values): ``days = "3"`` is no integer and ``verbose = "no"`` no
+    boolean, while an integer is a valid float and a string still makes a ``Path``, a URL or
+    a date. A model that must coerce sets ``strict=False`` in its ``model_config`` and is
+    validated as before 1.2.
 
     Return ``None`` (or do not implement the hook) for a plugin without settings; then any
     key but the host's own in its table is a config error.

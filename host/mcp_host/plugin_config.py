@@ -20,6 +20,7 @@ from mcp_host.config import (
     PluginEntry,
     Problem,
     problems_from_validation,
+    validate_as_written,
 )
 from mcp_host.plugins import PluginFailure, PluginManager, PluginRecord
 from mcp_host.registration import Collector
@@ -111,7 +112,7 @@ def validate_settings(plugins: PluginManager, record: PluginRecord, entry: Plugi
             return [Problem(".".join(key_path), f"unknown keys {unknown}: this plugin takes no settings")]
         return []
     try:
-        record.settings = model.model_validate(entry.settings)
+        record.settings = validate_as_written(model, entry.settings)
     except ValidationError as exc:
         if entry.settings:
             return _with_host_keys(problems_from_validation(exc, model, key_path))
