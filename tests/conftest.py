@@ -106,3 +106,9 @@ def make_scratch_env(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., 
 def plugin_env(make_scratch_env: Callable[..., ScratchEnv]) -> ScratchEnv:
     """Test plugins installed with pip: counter (per-session state), echo, and broken."""
     return make_scratch_env("counter", "echo", "broken")
+
+
+@pytest.fixture(scope="session")
+def rogue_env(make_scratch_env: Callable[..., ScratchEnv]) -> ScratchEnv:
+    """The counter plugin, and rogue: a plugin that does what a plugin must not."""
+    return make_scratch_env("counter", "rogue")

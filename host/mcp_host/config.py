@@ -90,6 +90,12 @@ class LimitsSection(_Strict):
     max_concurrent_calls: int = Field(
         16, ge=1, description="Tool calls one session may have running at once; more are refused."
     )
+    max_tool_threads: int = Field(
+        32,
+        ge=1,
+        description="Worker threads for plugins' plain 'def' tools, across the host, counting threads "
+        "still running calls abandoned at their time limit; a call beyond them is a tool error.",
+    )
 
 
 class SecuritySection(_Strict):
@@ -123,6 +129,23 @@ class TokenEntry(_Strict):
     @classmethod
     def _long_enough(cls, value: SecretStr) -> SecretStr:
         if len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters")
+        return value
+
+
+class MetricsSection(_Strict):
+    """``[metrics]``: who may read ``/metrics``."""
+
+    token: SecretStr | None = Field(
+        None,
+        description="When set, GET /metrics needs 'Authorization: Bearer <token>' (at least 16 "
+        "characters; write it as '${env:NAME}' or '${file:PATH}'); open when omitted.",
+    )
+
+    @field_validator("token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
             raise ValueError("must be at least 16 characters")
         return value
 
@@ -203,6 +226,7 @@ class HostConfig(_Strict):
     limits: LimitsSection = Field(default_factory=LimitsSection)
     security: SecuritySection = Field(default_factory=SecuritySection)
     auth: AuthSection = Field(default_factory=AuthSection)
+    metrics: MetricsSection = Field(default_factory=MetricsSection)
     cluster: ClusterSection | None = Field(
         None, description="Share sessions between several host processes through Redis."
     )
