@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from mcp_host.registration import CompletionRegistrar, PromptRegistrar, ResourceRegistrar, ToolRegistrar
     from mcp_host.session import PluginSession, current_session
+    from mcp_host.tool_results import tool_errors, tool_result
 
 _LAZY = {
     "ToolError": "mcp.server.mcpserver.exceptions",
@@ -28,6 +29,8 @@ _LAZY = {
     "ToolRegistrar": "mcp_host.registration",
     "PluginSession": "mcp_host.session",
     "current_session": "mcp_host.session",
+    "tool_errors": "mcp_host.tool_results",
+    "tool_result": "mcp_host.tool_results",
 }
 
 __all__ = [
@@ -40,6 +43,8 @@ __all__ = [
     "ToolRegistrar",
     "current_session",
     "hookimpl",
+    "tool_errors",
+    "tool_result",
 ]
 
 

@@ -41,7 +41,9 @@ PROJECT_NAME = "mcp_host"
 
 HOOK_API_VERSION = "1.2"
 """Version of the hook API described in this module (major.minor). 1.1 added
-``register_completions``; 1.2 validates ``plugin_settings`` models strictly, with an opt-out."""
+``register_completions``; 1.2 validates ``plugin_settings`` models strictly, with an opt-out,
+and added the helpers for tools ``mcp_host.tool_errors`` (a domain error as the error result
+the model reads) and ``mcp_host.tool_result`` (text for the model and structured content)."""
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
