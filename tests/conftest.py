@@ -14,6 +14,33 @@ import pytest
 PLUGIN_DISTS = Path(__file__).parent / "plugin_dists"
 
 
+def pytest_report_header() -> list[str]:
+    from tests.external_tools import INSTALL_COMMAND, missing_tools
+
+    missing = missing_tools()
+    if not missing:
+        return ["test tools: the npm MCP clients, redis-server and Chromium are installed"]
+    lines = [f"test tools missing, their tests will be skipped; {INSTALL_COMMAND} installs them:"]
+    lines.extend(f"  {tool.name} ({problem}): {tool.tests}" for tool, problem in missing)
+    return lines
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    from tests.external_tools import INSTALL_COMMAND
+
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if INSTALL_COMMAND in str(getattr(report, "longrepr", ""))
+    ]
+    if skipped:
+        terminalreporter.write_line(
+            f"{len(skipped)} tests skipped for want of a test tool; {INSTALL_COMMAND} installs them",
+            yellow=True,
+            bold=True,
+        )
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
@@ -79,3 +106,9 @@ def make_scratch_env(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., 
 def plugin_env(make_scratch_env: Callable[..., ScratchEnv]) -> ScratchEnv:
     """Test plugins installed with pip: counter (per-session state), echo, and broken."""
     return make_scratch_env("counter", "echo", "broken")
+
+
+@pytest.fixture(scope="session")
+def rogue_env(make_scratch_env: Callable[..., ScratchEnv]) -> ScratchEnv:
+    """The counter plugin, and rogue: a plugin that does what a plugin must not."""
+    return make_scratch_env("counter", "rogue")

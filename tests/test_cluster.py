@@ -32,13 +32,14 @@ from mcp.client.streamable_http import streamable_http_client
 
 from mcp_host.testing import LiveHost, run_host
 
+from .external_tools import skip_reason
 from .wire import HEADERS, INITIALIZE
 
 pytestmark = pytest.mark.anyio
 
 REDIS_SERVER = shutil.which("redis-server")
 if REDIS_SERVER is None and not os.environ.get("CI"):
-    pytest.skip("redis-server is not installed (.ci/run installs it)", allow_module_level=True)
+    pytest.skip(skip_reason("redis-server"), allow_module_level=True)
 
 ALICE = "alice-token-0123456789abcdef"
 BOB = "bob-token-0123456789abcdef0000"

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from pydantic import BaseModel, ConfigDict
 
+from mcp_host import hookimpl
 from mcp_host.config import ConfigError, parse_config
+from mcp_host.host import prepare_host
 
 
 def _serve(config_text: str | None, tmp_path, *extra: str, env=None) -> subprocess.CompletedProcess[str]:
@@ -117,3 +121,72 @@ def test_a_validators_own_sentence_is_shown_as_it_is():
     with pytest.raises(ConfigError) as error:
         parse_config("[server]\nroot_path = 'tools'\n", "c.toml")
     assert str(error.value) == "c.toml: server.root_path: must start with '/'"
+
+
+@pytest.mark.parametrize(
+    ("config_text", "expected"),
+    [
+        ("[server]\nport = '8000'", "c.toml: server.port: input should be a valid integer (got '8000')"),
+        ("[server]\nport = 8000.0", "c.toml: server.port: input should be a valid integer (got 8000.0)"),
+        (
+            "[plugins.x]\nenabled = 'no'",
+            "c.toml: plugins.x.enabled: input should be a valid boolean (got 'no')",
+        ),
+        (
+            "[limits]\ncall_timeout_s = '30'",
+            "c.toml: limits.call_timeout_s: input should be a valid number (got '30')",
+        ),
+        (
+            "[security]\ndns_rebinding_protection = 0",
+            "c.toml: security.dns_rebinding_protection: input should be a valid boolean (got 0)",
+        ),
+    ],
+)
+def test_values_are_taken_as_the_type_they_are_written_in(config_text, expected):
+    with pytest.raises(ConfigError) as error:
+        parse_config(config_text, "c.toml")
+    assert str(error.value) == expected
+
+
+def test_an_integer_is_a_valid_number_of_seconds():
+    config = parse_config("[server]\nkeepalive_s = 15\n[limits]\ncall_timeout_s = 30\n")
+    assert (config.server.keepalive_s, config.limits.call_timeout_s) == (15.0, 30.0)
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    days: int = 3
+    data_dir: Path = Path("/tmp")
+
+
+class _LaxSettings(_Settings):
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+
+def _plugin_with(settings: type[BaseModel]) -> object:
+    class Plugin:
+        @hookimpl
+        def plugin_settings(self) -> type[BaseModel]:
+            return settings
+
+    return Plugin()
+
+
+def test_plugin_settings_are_strict_too_and_a_path_is_still_a_string():
+    config = parse_config("[plugins.p]\ndays = '3'\ndata_dir = '/srv'\n", "c.toml")
+    strict = prepare_host(config, "c.toml", discover=False, extra_plugins=[("p", _plugin_with(_Settings))])
+    assert [str(problem) for problem in strict.problems] == [
+        "plugins.p.days: input should be a valid integer (got '3')"
+    ]
+
+    fine = parse_config("[plugins.p]\ndays = 3\ndata_dir = '/srv'\n", "c.toml")
+    served = prepare_host(fine, "c.toml", discover=False, extra_plugins=[("p", _plugin_with(_Settings))])
+    assert served.problems == []
+    assert served.plugins.records["p"].settings == _Settings(days=3, data_dir=Path("/srv"))
+
+
+def test_a_plugin_opts_out_of_strict_settings_in_its_model_config():
+    config = parse_config("[plugins.p]\ndays = '3'\n", "c.toml")
+    lax = prepare_host(config, "c.toml", discover=False, extra_plugins=[("p", _plugin_with(_LaxSettings))])
+    assert lax.problems == []
+    assert lax.plugins.records["p"].settings.days == 3

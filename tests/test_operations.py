@@ -75,7 +75,7 @@ async def test_a_tool_error_is_logged_once_with_what_the_client_was_told(plugin_
             await client.initialize()
             await client.call_tool("increment", {"by": 0})
             await client.call_tool("increment", {"by": "many"})
-        host.wait_for_log(r"tool increment .*: error in \d+ ms: .*'many'")
+        host.wait_for_log(r"tool increment .*: invalid in \d+ ms: .*'many'")
     refused = [line for line in host.log_lines if "by must be 1 or more" in line]
     rejected = [line for line in host.log_lines if "'by'" in line]
     assert len(refused) == 1, host.log

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from mcp_host.changes import PluginChanges
     from mcp_host.registration import CompletionRegistrar, PromptRegistrar, ResourceRegistrar, ToolRegistrar
     from mcp_host.session import PluginSession, current_session
+    from mcp_host.tool_results import tool_errors, tool_result
 
 # Asking the client mid-call (hook API 1.2): the SDK's resolver markers, which serve both
 # protocol eras with one tool body.
@@ -54,6 +55,8 @@ _LAZY = {
     "ToolRegistrar": "mcp_host.registration",
     "PluginSession": "mcp_host.session",
     "current_session": "mcp_host.session",
+    "tool_errors": "mcp_host.tool_results",
+    "tool_result": "mcp_host.tool_results",
 }
 
 __all__ = [
@@ -75,6 +78,8 @@ __all__ = [
     "ToolRegistrar",
     "current_session",
     "hookimpl",
+    "tool_errors",
+    "tool_result",
 ]
 
 

@@ -9,6 +9,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
 from mcp.server.auth.middleware.bearer_auth import BearerAuthBackend, RequireAuthMiddleware
+from mcp.server.transport_security import RequestBodyLimitMiddleware
 from sse_starlette import EventSourceResponse
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -17,8 +18,9 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp
 
 from mcp_host.host import Host
+from mcp_host.jsonrpc_ids import RejectUnusableIds
 from mcp_host.monitoring import operational_routes
-from mcp_host.security import StaticTokenVerifier, server_scope, transport_security
+from mcp_host.security import StaticTokenVerifier, WellFormedPorts, server_scope, transport_security
 from mcp_host.transport_modern import SessionlessRequests
 from mcp_host.transport_sse import SseServer
 from mcp_host.transport_streamable import StreamableHttpServer
@@ -61,10 +63,15 @@ def mcp_routes(
     limits = host.config.limits
     security = transport_security(settings.host, host.config.security)
 
-    def protect(app: ASGIApp, server_key: str) -> ASGIApp:
+    def protect(app: ASGIApp, server_key: str, *, takes_messages: bool = True) -> ASGIApp:
+        checked = app
+        if takes_messages:
+            checked = RequestBodyLimitMiddleware(RejectUnusableIds(app), limits.max_body_bytes)
+        if security is not None:
+            checked = WellFormedPorts(checked)
         if verifier is None:
-            return app
-        return RequireAuthMiddleware(app, required_scopes=[server_scope(server_key)])
+            return checked
+        return RequireAuthMiddleware(checked, required_scopes=[server_scope(server_key)])
 
     routes: list[BaseRoute] = []
     streamable_servers: list[StreamableHttpServer] = []
@@ -92,7 +99,13 @@ def mcp_routes(
         )
         streamable_servers.append(streamable)
         # Instances, not functions: Starlette then passes the raw ASGI call through.
-        routes.append(Route(blueprint.sse_path, endpoint=protect(sse.stream_app, key), methods=["GET"]))
+        routes.append(
+            Route(
+                blueprint.sse_path,
+                endpoint=protect(sse.stream_app, key, takes_messages=False),
+                methods=["GET"],
+            )
+        )
         routes.append(Mount(blueprint.messages_path, app=protect(sse.handle_message, key)))
         routes.append(
             Route(blueprint.mcp_path, endpoint=protect(streamable, key), methods=["GET", "POST", "DELETE"])

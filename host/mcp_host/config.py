@@ -8,13 +8,15 @@ same error formatting serves both.
 
 from __future__ import annotations
 
+import datetime
+import json
 import os
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
+from typing import Any, Literal, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
@@ -99,6 +101,12 @@ class LimitsSection(_Strict):
     max_concurrent_calls: int = Field(
         16, ge=1, description="Tool calls one session may have running at once; more are refused."
     )
+    max_tool_threads: int = Field(
+        32,
+        ge=1,
+        description="Worker threads for plugins' plain 'def' tools, across the host, counting threads "
+        "still running calls abandoned at their time limit; a call beyond them is a tool error.",
+    )
 
 
 class SecuritySection(_Strict):
@@ -149,6 +157,23 @@ class TokenEntry(_Strict):
     @classmethod
     def _long_enough(cls, value: SecretStr) -> SecretStr:
         if len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters")
+        return value
+
+
+class MetricsSection(_Strict):
+    """``[metrics]``: who may read ``/metrics``."""
+
+    token: SecretStr | None = Field(
+        None,
+        description="When set, GET /metrics needs 'Authorization: Bearer <token>' (at least 16 "
+        "characters; write it as '${env:NAME}' or '${file:PATH}'); open when omitted.",
+    )
+
+    @field_validator("token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
             raise ValueError("must be at least 16 characters")
         return value
 
@@ -229,6 +254,7 @@ class HostConfig(_Strict):
     limits: LimitsSection = Field(default_factory=LimitsSection)
     security: SecuritySection = Field(default_factory=SecuritySection)
     auth: AuthSection = Field(default_factory=AuthSection)
+    metrics: MetricsSection = Field(default_factory=MetricsSection)
     cluster: ClusterSection | None = Field(
         None, description="Share sessions between several host processes through Redis."
     )
@@ -298,6 +324,28 @@ def problems_from_validation(
     return problems
 
 
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def validate_as_written(model: type[Model], values: Mapping[str, Any]) -> Model:
+    """Validate a table of the config against ``model``, taking each value as the type it was
+    written in: ``port = "8000"`` is not a number and ``enabled = "no"`` is not false.
+
+    Pydantic's strict mode, on the values as JSON: a TOML integer is a valid float, and a
+    string still makes a ``Path``, a URL or a date, which TOML has no other way to write. A
+    model that sets ``strict=False`` in its ``model_config`` opts out (``plugin_settings``).
+    """
+    if model.model_config.get("strict") is False:
+        return model.model_validate(values)
+    return model.model_validate_json(json.dumps(values, default=_json_value), strict=True)
+
+
+def _json_value(value: object) -> str:
+    if isinstance(value, datetime.date | datetime.time):  # TOML's own date and time values
+        return value.isoformat()
+    raise TypeError(f"not a config value: {value!r}")
+
+
 def _allowed_keys(model: type[BaseModel], location: Sequence[str | int]) -> list[str]:
     """The keys the table at ``location`` accepts, following fields and ``dict[str, Model]``."""
     current: Any = model
@@ -364,7 +412,7 @@ def parse_config(text: str, source: str = "<config>") -> HostConfig:
     except _SecretError as exc:
         raise ConfigError(source, [exc.problem]) from None
     try:
-        return HostConfig.model_validate(expanded)
+        return validate_as_written(HostConfig, expanded)
     except ValidationError as exc:
         raise ConfigError(source, problems_from_validation(exc, HostConfig)) from None
 

@@ -52,10 +52,12 @@ PROJECT_NAME = "mcp_host"
 
 HOOK_API_VERSION = "1.2"
 """Version of the hook API described in this module (major.minor). 1.1 added
-``register_completions``; 1.2 added the 2026-07-28 protocol revision (sessionless requests:
-``PluginSession.sessionless``), ``host_started``'s ``changes``, ``input_schema=`` for tools,
-and asking the client mid-call (``mcp_host.Resolve`` with ``Elicit``, ``Sample``,
-``ListRoots``)."""
+``register_completions``; 1.2 validates ``plugin_settings`` models strictly, with an opt-out;
+added the helpers for tools ``mcp_host.tool_errors`` (a domain error as the error result the
+model reads) and ``mcp_host.tool_result`` (text for the model and structured content); and
+added the 2026-07-28 protocol revision (sessionless requests: ``PluginSession.sessionless``),
+``host_started``'s ``changes``, ``input_schema=`` for tools, and asking the client mid-call
+(``mcp_host.Resolve`` with ``Elicit``, ``Sample``, ``ListRoots``)."""
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
@@ -70,6 +72,12 @@ def plugin_settings() -> type[BaseModel] | None:
     instance as ``settings`` to every other hook. Give every field a default so that the
     plugin runs with no config at all. Unknown keys are rejected unless the model allows
     them, so set ``model_config = ConfigDict(extra="forbid")`` to be explicit.
+
+    Since 1.2 values are validated strictly, as they are written in the config (pydantic's
+    strict mode on the TOML values): ``days = "3"`` is no integer and ``verbose = "no"`` no
+    boolean, while an integer is a valid float and a string still makes a ``Path``, a URL or
+    a date. A model that must coerce sets ``strict=False`` in its ``model_config`` and is
+    validated as before 1.2.
 
     Return ``None`` (or do not implement the hook) for a plugin without settings; then any
     key but the host's own in its table is a config error.

@@ -39,6 +39,33 @@ class _ToolErrorsOnceByTheHost(logging.Filter):
         return record.msg not in self.SDK_MESSAGES
 
 
+_CONTROL_ESCAPES = {
+    **{code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F, *range(0x80, 0xA0))},
+    ord("\n"): "\\n",
+    ord("\r"): "\\r",
+    ord("\t"): "\\t",
+    0x2028: "\\u2028",
+    0x2029: "\\u2029",
+}
+
+
+def escape_controls(text: str) -> str:
+    """``text`` on one line: line breaks and other control characters as escapes."""
+    return text if text.isprintable() else text.translate(_CONTROL_ESCAPES)
+
+
+class TextFormatter(logging.Formatter):
+    """One record, one line: messages carry what clients send (tool names, reasons), and a
+    line break in one would forge a log line of its own. Tracebacks keep their lines."""
+
+    def __init__(self) -> None:
+        super().__init__(FORMAT)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = escape_controls(record.message)
+        return super().formatMessage(record)
+
+
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message"}
 
 
@@ -64,7 +91,7 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(level: str, log_format: LogFormat = "text") -> None:
     # Before any MCPServer exists: the SDK calls logging.basicConfig when one is created.
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(FORMAT))
+    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
     logging.getLogger("mcp.server.sse").addFilter(_OneLineForBadMessages())
     logging.getLogger("mcp.server.mcpserver.server").addFilter(_ToolErrorsOnceByTheHost())

@@ -38,6 +38,15 @@ class _LiveState(Collector):
             for status in PluginStatus:
                 plugins.add_metric([record.name, str(status)], 1 if record.status is status else 0)
         yield plugins
+        threads = GaugeMetricFamily(
+            "mcp_host_tool_threads",
+            "Worker threads running plain 'def' tools: busy (all of them), abandoned (still running a "
+            "call past its time limit); at most [limits] max_tool_threads busy.",
+            labels=["state"],
+        )
+        threads.add_metric(["busy"], self._plugins.threads.busy)
+        threads.add_metric(["abandoned"], self._plugins.threads.abandoned)
+        yield threads
 
 
 class HostMetrics:
@@ -54,8 +63,9 @@ class HostMetrics:
         )
         self.tool_calls = Counter(
             "mcp_host_tool_calls",
-            "Tool calls by outcome: ok, error (a tool error), refused (over the session's limit), "
-            "cancelled (the client left or cancelled).",
+            "Tool calls by outcome: ok, error (a tool error or crash), timeout, refused (over the "
+            "session's or the worker threads' limit), invalid (arguments or request did not validate), "
+            'unknown_tool (counted under tool="unknown"), cancelled (the client left or cancelled).',
             ["server", "tool", "outcome"],
             registry=self.registry,
         )

@@ -1,5 +1,6 @@
 """The operational routes, open without a token: ``/healthz`` (liveness), ``/readyz``
-(readiness: plugins started, sessions accepted) and ``/metrics`` (Prometheus)."""
+(readiness: plugins started, sessions accepted) and ``/metrics`` (Prometheus; behind a bearer
+token when ``[metrics] token`` is set)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from mcp_host.host import Host
+from mcp_host.security import bearer_matches
 
 
 def operational_routes(host: Host) -> list[Route]:
@@ -33,7 +35,15 @@ def operational_routes(host: Host) -> list[Route]:
         }
         return JSONResponse(body, status_code=200 if ready else 503)
 
+    metrics_token = host.config.metrics.token
+
     async def metrics(request: Request) -> Response:
+        if metrics_token is not None and not bearer_matches(request, metrics_token.get_secret_value()):
+            return Response(
+                "/metrics needs its bearer token ([metrics] token)",
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            )
         return Response(generate_latest(host.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return [

@@ -20,10 +20,12 @@ from mcp_host.config import (
     PluginEntry,
     Problem,
     problems_from_validation,
+    validate_as_written,
 )
 from mcp_host.plugins import PluginFailure, PluginManager, PluginRecord
 from mcp_host.registration import Collector
 from mcp_host.tool_guard import guard_tool
+from mcp_host.worker_threads import WorkerThreads
 
 REGISTRATION_HOOKS = ("register_tools", "register_resources", "register_prompts", "register_completions")
 
@@ -34,6 +36,7 @@ def configure_plugins(plugins: PluginManager, config: HostConfig) -> list[Proble
     Returns the config's problems (unknown plugins, invalid settings the user wrote,
     tool-name clashes); the plugins' own failures are recorded on their records.
     """
+    plugins.threads = WorkerThreads(config.limits.max_tool_threads)
     problems = _unknown_plugins(plugins, config)
     for record in plugins.loaded():
         problems.extend(_configure_one(plugins, record, config))
@@ -75,7 +78,10 @@ def _configure_one(plugins: PluginManager, record: PluginRecord, config: HostCon
     contributions = collector.contributions
     contributions.tools = [
         guard_tool(
-            tool, record.name, time_limit(entry, config.limits, contributions.original_tool_names[tool.name])
+            tool,
+            record.name,
+            time_limit(entry, config.limits, contributions.original_tool_names[tool.name]),
+            plugins.threads,
         )
         for tool in contributions.tools
     ]
@@ -111,7 +117,7 @@ def validate_settings(plugins: PluginManager, record: PluginRecord, entry: Plugi
             return [Problem(".".join(key_path), f"unknown keys {unknown}: this plugin takes no settings")]
         return []
     try:
-        record.settings = model.model_validate(entry.settings)
+        record.settings = validate_as_written(model, entry.settings)
     except ValidationError as exc:
         if entry.settings:
             return _with_host_keys(problems_from_validation(exc, model, key_path))

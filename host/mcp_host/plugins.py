@@ -25,8 +25,9 @@ import pluggy
 from pydantic import BaseModel
 
 from mcp_host import hookspecs
-from mcp_host.config import HostConfig
+from mcp_host.config import HostConfig, LimitsSection
 from mcp_host.registration import Contributions
+from mcp_host.worker_threads import WorkerThreads
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +96,8 @@ class PluginManager:
         self.records: dict[str, PluginRecord] = {}
         # One caller per plugin and hook: session hooks run on every connection.
         self._callers: dict[tuple[str, str], Any] = {}
+        self.threads = WorkerThreads(LimitsSection().max_tool_threads)
+        """The worker threads every plugin's plain ``def`` tools share (``[limits] max_tool_threads``)."""
 
     # --- discovery -------------------------------------------------------------------------
 

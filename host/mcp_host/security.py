@@ -10,11 +10,16 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
+import re
 import socket
 from collections.abc import Iterable
 
 from mcp.server.auth.provider import AccessToken
 from mcp.server.transport_security import TransportSecuritySettings
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcp_host.addresses import url_host
 from mcp_host.config import AuthSection, SecuritySection
@@ -68,6 +73,51 @@ def transport_security(bind_host: str, settings: SecuritySection) -> TransportSe
     )
 
 
+_PORT = re.compile(r"[0-9]{1,5}")
+
+
+def _port_is_malformed(value: str, prefix_length: int = 0) -> bool:
+    """Whether ``host[:port]`` (after a ``scheme://`` prefix) has a port that is no number.
+
+    The SDK matches a ``name:*`` entry by prefix, so ``127.0.0.1:evil`` would pass it."""
+    address = value[prefix_length:]
+    if address.startswith("["):
+        _, bracket, rest = address.partition("]")
+        if not bracket:
+            return True
+        if not rest:
+            return False
+        if not rest.startswith(":"):
+            return True
+        port = rest[1:]
+    elif ":" in address:
+        port = address.rpartition(":")[2]
+    else:
+        return False
+    return _PORT.fullmatch(port) is None
+
+
+class WellFormedPorts:
+    """Refuses a ``Host`` (421) or ``Origin`` (403) whose port is not a number, before the SDK's
+    own checks, which would take any text after ``name:`` for the port of a ``name:*`` entry."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = Headers(scope=scope)
+            host = headers.get("host")
+            origin = headers.get("origin")
+            if host is not None and _port_is_malformed(host):
+                await Response("Invalid Host header", status_code=421)(scope, receive, send)
+                return
+            if origin is not None and _port_is_malformed(origin, len(origin.partition("://")[0]) + 3):
+                await Response("Invalid Origin header", status_code=403)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def server_scope(server_key: str) -> str:
     """The scope a token needs to use one configured server."""
     return f"mcp:{server_key}"
@@ -98,3 +148,9 @@ class StaticTokenVerifier:
             if hmac.compare_digest(presented, secret) and match is None:
                 match = AccessToken(token=token, client_id=name, scopes=scopes)
         return match
+
+
+def bearer_matches(request: Request, token: str) -> bool:
+    """Whether the request carries ``Authorization: Bearer <token>``, compared in constant time."""
+    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(presented.strip().encode(), token.encode())

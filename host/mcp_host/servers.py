@@ -22,6 +22,7 @@ from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, Server
 from mcp.server.mcpserver import MCPServer
 from mcp.server.request_state import RequestStateSecurity
 from mcp.server.subscriptions import SubscriptionBus
+from mcp.shared.exceptions import MCPError
 from mcp_types import (
     CallToolResult,
     SetLevelRequestParams,
@@ -29,8 +30,10 @@ from mcp_types import (
     TextContent,
     UnsubscribeRequestParams,
 )
+from pydantic import ValidationError
 
 from mcp_host.blueprints import ServerBlueprint
+from mcp_host.call_report import Outcome, close_report, open_report
 from mcp_host.changes import ChangeFeed
 from mcp_host.completions import CompletionDispatcher
 from mcp_host.log_level import FilteredWriteStream, SessionLogLevel
@@ -79,7 +82,7 @@ class ServerFactory:
             lifespan=session_scope,
             middleware=[
                 _JoinChangeFeed(self.changes, session),
-                _ToolCalls(lambda: session, self.metrics, self.max_concurrent_calls),
+                _ToolCalls(blueprint, lambda: session, self.metrics, self.max_concurrent_calls),
                 _PluginSessionMiddleware(blueprint, lambda: session),
             ],
         )
@@ -101,7 +104,7 @@ class ServerFactory:
             lifespan=None,
             middleware=[
                 per_request,
-                _ToolCalls(per_request.current, self.metrics, None),
+                _ToolCalls(blueprint, per_request.current, self.metrics, None),
                 _PluginSessionMiddleware(blueprint, per_request.current, self._request_lifetime),
             ],
             request_state_security=modern.request_state_security,
@@ -285,10 +288,25 @@ class _JoinChangeFeed:
         return await call_next(ctx)
 
 
+UNKNOWN_TOOL_LABEL = "unknown"
+"""The metric label of every tool name the server does not serve: labels come only from what
+the host knows, so clients cannot grow the metrics by naming tools."""
+
+_SHOWN_NAME_CHARS = 80
+_SHOWN_ERROR_CHARS = 300
+
+
 class _ToolCalls:
     """Tool calls, each one logged and counted; in a session, at most ``limit`` running at once."""
 
-    def __init__(self, session: Callable[[], HostSession], metrics: HostMetrics, limit: int | None) -> None:
+    def __init__(
+        self,
+        blueprint: ServerBlueprint,
+        session: Callable[[], HostSession],
+        metrics: HostMetrics,
+        limit: int | None,
+    ) -> None:
+        self._tools = frozenset(tool.name for tool in blueprint.tools)
         self._session = session
         self._metrics = metrics
         self._limit = limit
@@ -297,53 +315,77 @@ class _ToolCalls:
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         if ctx.method != "tools/call":
             return await call_next(ctx)
-        tool = str((ctx.params or {}).get("name"))
+        name = (ctx.params or {}).get("name")
+        tool = name if isinstance(name, str) and name in self._tools else None
         session = self._session()
         if self._limit is not None and self._running >= self._limit:
-            self._record(session, tool, "refused", 0.0)
+            self._record(session, tool, name, Outcome.REFUSED, 0.0)
             message = (
                 f"too many tool calls at once: at most {self._limit} per session; retry when one has finished"
             )
             return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
         self._running += 1
         started = time.perf_counter()
-        outcome = "cancelled"
+        report, token = open_report()
+        outcome = Outcome.CANCELLED
         error: str | None = None
         try:
             result = await call_next(ctx)
             error = _error_text(result)
-            outcome = "ok" if error is None else "error"
+            # No report: the SDK answered without running the tool.
+            outcome = report.outcome or (Outcome.UNKNOWN_TOOL if tool is None else Outcome.INVALID)
             return result
+        except (MCPError, ValidationError):
+            outcome = Outcome.INVALID
+            raise
+        except Exception:
+            outcome = Outcome.ERROR
+            raise
         finally:
+            close_report(token)
             self._running -= 1
-            self._record(session, tool, outcome, time.perf_counter() - started, error)
+            self._record(session, tool, name, outcome, time.perf_counter() - started, error)
 
     def _record(
-        self, session: HostSession, tool: str, outcome: str, seconds: float, error: str | None = None
+        self,
+        session: HostSession,
+        tool: str | None,
+        requested: object,
+        outcome: Outcome,
+        seconds: float,
+        error: str | None = None,
     ) -> None:
-        self._metrics.tool_call(session.server, tool, outcome, seconds)
+        label = tool if tool is not None else UNKNOWN_TOOL_LABEL
+        self._metrics.tool_call(session.server, label, outcome, seconds)
         fields: dict[str, Any] = {
             "event": "tool_call",
-            "tool": tool,
-            "outcome": outcome,
+            "tool": label,
+            "outcome": str(outcome),
             "duration_ms": round(seconds * 1000, 1),
             **session.log_fields(),
         }
         # This is the one line a tool error gets (logs.py mutes the SDK's own): it says what
-        # the client was told, %r keeping the client-influenced text on one line.
+        # the client was told, quoted (on one line) and cut short, as it may echo the client.
         if error is not None:
             fields["error"] = error
         logger.info(
-            "tool %s on %s %s (server %r): %s in %.0f ms" + (": %r" if error is not None else ""),
-            tool,
+            "tool %s on %s %s (server %r): %s in %.0f ms" + (": %s" if error is not None else ""),
+            # What the client named, quoted and cut short: it is theirs, not ours.
+            label if tool is not None else _shown(requested),
             "request" if session.sessionless else "session",
             session.id,
             session.server,
             outcome,
             seconds * 1000,
-            *(() if error is None else (error,)),
+            *(() if error is None else (_shown(error, _SHOWN_ERROR_CHARS),)),
             extra=fields,
         )
+
+
+def _shown(value: object, limit: int = _SHOWN_NAME_CHARS) -> str:
+    """``repr(value)``, cut at ``limit`` characters: what a client sent, fit for one log line."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _error_text(result: HandlerResult) -> str | None:

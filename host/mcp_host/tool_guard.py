@@ -1,5 +1,5 @@
-"""What the host puts around every plugin tool: a time limit, an error id for crashes, and
-argument errors a model can act on.
+"""What the host puts around every plugin tool: a time limit, bounded worker threads, a
+result that can be sent, an error id for crashes, and argument errors a model can act on.
 
 The SDK tells a client only "Error executing tool X" when a tool raises something other
 than ``ToolError``: that helps nobody. A guarded tool logs the crash with its traceback under
@@ -17,14 +17,21 @@ import functools
 import logging
 import reprlib
 import secrets
+import time
 from collections.abc import Sequence
 from typing import Any
 
 import anyio
+import pydantic_core
+from mcp.server.mcpserver import Audio, Image
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.shared.exceptions import MCPError
+from mcp_types import CallToolResult, ContentBlock
 from pydantic import ValidationError
+
+from mcp_host.call_report import Outcome, report
+from mcp_host.worker_threads import WorkerThreads, WorkerThreadsExhausted
 
 logger = logging.getLogger(__name__)
 
@@ -58,42 +65,78 @@ class GuardedTool(Tool):
             raise ToolError(f"Error executing tool {self.name}: {sentence}") from cause
 
 
-def guard_tool(tool: Tool, plugin: str, timeout_s: float) -> GuardedTool:
+def guard_tool(tool: Tool, plugin: str, timeout_s: float, threads: WorkerThreads) -> GuardedTool:
     """A copy of ``tool`` whose calls are time-limited, whose crashes carry an error id, and
     whose argument errors are one sentence.
 
     The schemas stay those derived from the plugin's own function. A plain ``def`` tool is
-    run in a worker thread by the guard itself, so that its caller can stop waiting for it
-    at the time limit (the thread itself cannot be stopped and finishes in the background).
+    run in one of the host's worker ``threads`` by the guard itself, so that its caller can
+    stop waiting for it at the time limit (the thread itself cannot be stopped and finishes
+    in the background). The result is converted here, as the SDK would, so that a result
+    that cannot be sent is a crash with an error id too, not a bare SDK error.
     """
     function = tool.fn
     name = tool.name
 
     async def call(**arguments: Any) -> Any:
+        started = time.monotonic()
         try:
             with anyio.fail_after(timeout_s):
                 if tool.is_async:
-                    return await function(**arguments)
-                return await anyio.to_thread.run_sync(
-                    functools.partial(function, **arguments), abandon_on_cancel=True
-                )
+                    result = await function(**arguments)
+                else:
+                    result = await threads.run(functools.partial(function, **arguments))
+            if time.monotonic() - started > timeout_s:
+                # An async tool that blocked the event loop never let the limit cancel it.
+                raise TimeoutError
+            _check_sendable(result)
+            converted = tool.fn_metadata.convert_result(result)
         except (ToolError, MCPError):
             # MCPError is a tool's deliberate protocol error (a missing client capability,
             # say): the client gets it as a JSON-RPC error, as the SDK intends.
+            report(Outcome.ERROR)
             raise
+        except WorkerThreadsExhausted as exc:
+            report(Outcome.REFUSED)
+            raise ToolError(str(exc)) from None
         except TimeoutError:
+            report(Outcome.TIMEOUT)
             raise ToolError(f"timed out after {timeout_s:g} s") from None
         except Exception as exc:
+            report(Outcome.ERROR)
             error_id = secrets.token_hex(4)
             logger.error("tool %r of plugin %r crashed [error id %s]", name, plugin, error_id, exc_info=exc)
             raise ToolError(
                 f"{name} failed unexpectedly ({type(exc).__name__}); "
                 f"the host's log has the details under error id {error_id}"
             ) from None
+        report(Outcome.ERROR if isinstance(converted, CallToolResult) and converted.is_error else Outcome.OK)
+        return converted
 
     call.__name__ = getattr(function, "__name__", name)
     fields = {field: getattr(tool, field) for field in Tool.model_fields}
     return GuardedTool(**(fields | {"fn": call, "is_async": True}))
+
+
+class UnsendableResult(TypeError):
+    """A tool returned a value with no JSON form."""
+
+
+def _check_sendable(result: Any) -> None:
+    """The SDK would send ``str(value)`` for a value it cannot serialise, as a success, which
+    shows an object's repr (and its address) to the client. Refuse it as the bug it is."""
+    if isinstance(result, list | tuple):
+        for item in result:
+            _check_sendable(item)
+        return
+    if isinstance(result, ContentBlock | Image | Audio | CallToolResult):
+        return
+    try:
+        pydantic_core.to_json(result)
+    except pydantic_core.PydanticSerializationError:
+        raise UnsendableResult(
+            f"the tool returned a {type(result).__name__}, which has no JSON form"
+        ) from None
 
 
 def describe_argument_errors(error: ValidationError, schema: dict[str, Any]) -> str:

@@ -26,7 +26,8 @@ BIN = NODE_MODULES / ".bin"
 STAMP = NODE_MODULES / ".mcp-host-installed"
 """Written by .ci/install-node-clients: the sha256 of package.json followed by package-lock.json."""
 
-INSTALL_COMMAND = "bash .ci/install-node-clients"
+INSTALL_COMMAND = "bash .ci/install-test-tools"
+"""Installs these clients, and the other programs tests drive."""
 
 
 def expected_stamp() -> str:

@@ -22,7 +22,12 @@ from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp_types import PaginatedRequestParams, Tool
 
-from mcp_host.doctor.client_limits import CURSOR_NAME_LIMIT, CURSOR_TOOL_LIMIT
+from mcp_host.doctor.client_limits import (
+    CURSOR_NAME_LIMIT,
+    CURSOR_TOOL_LIMIT,
+    cursor_drops,
+    too_many_for_cursor,
+)
 from mcp_host.doctor.probe import (
     Endpoints,
     Probe,
@@ -141,7 +146,7 @@ def tool_checks(tools: list[Tool], server_name: str) -> list[Check]:
             "the server offers no tools",
             "check the host's plugins with `mcp-host plugins`, and the server's plugins and tools lists",
         )
-    elif len(names) > CURSOR_TOOL_LIMIT:
+    elif too_many_for_cursor(len(names)):
         count = Check(
             "tools",
             Status.WARN,
@@ -152,9 +157,9 @@ def tool_checks(tools: list[Tool], server_name: str) -> list[Check]:
     else:
         shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
         count = Check("tools", Status.OK, f"{len(names)} tools: {shown}")
-    too_long = [name for name in names if len(server_name) + len(name) > CURSOR_NAME_LIMIT]
+    too_long = cursor_drops(server_name, names)
     if too_long:
-        lengths = ", ".join(f"{name!r} ({len(server_name) + len(name)})" for name in too_long[:5])
+        lengths = ", ".join(f"{name!r} ({length})" for name, length in list(too_long.items())[:5])
         length = Check(
             "tool names",
             Status.WARN,

@@ -1,12 +1,10 @@
 """The hooks mcp-host calls, and the tools they register."""
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
-from mcp_host import ToolError, ToolRegistrar, hookimpl
-from mcp_types import CallToolResult, TextContent, ToolAnnotations
+from mcp_host import ToolRegistrar, hookimpl, tool_errors, tool_result
+from mcp_types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
 from mcp_host_time.errors import TimeError
@@ -46,10 +44,10 @@ def register_tools(register: ToolRegistrar, settings: TimeSettings) -> None:
     async def current_time(zone: Zone = None) -> Annotated[CallToolResult, ZonedTime]:
         """The current date and time in a time zone, with its UTC offset, abbreviation and whether
         daylight-saving time is in effect."""
-        with _as_tool_errors():
+        with tool_errors(TimeError):
             now = dt.datetime.now(resolve_zone(zone_or_default(zone)))
         result = ZonedTime.of(now)
-        return _result(f"It is {result.text(settings.hour_format)}.", result)
+        return tool_result(f"It is {result.text(settings.hour_format)}.", result)
 
     async def convert_time(
         time: WallTime, to_zone: Zone = None, from_zone: Zone = None
@@ -57,7 +55,7 @@ def register_tools(register: ToolRegistrar, settings: TimeSettings) -> None:
         """Convert a local time from one time zone to another, e.g. '9:00' in 'Europe/London' to
         'Asia/Tokyo'. A time without a date is taken on today's date in from_zone. Says how many hours
         apart the zones are, and whether the date changes."""
-        with _as_tool_errors():
+        with tool_errors(TimeError):
             source_zone = resolve_zone(zone_or_default(from_zone))
             target_zone = resolve_zone(zone_or_default(to_zone))
             wall = parse_wall_time(time, today=dt.datetime.now(source_zone).date())
@@ -69,7 +67,7 @@ def register_tools(register: ToolRegistrar, settings: TimeSettings) -> None:
         result = TimeConversion(
             source=ZonedTime.of(source), target=ZonedTime.of(target), hours_ahead=ahead, ambiguous=ambiguous
         )
-        return _result(result.text(settings.hour_format), result)
+        return tool_result(result.text(settings.hour_format), result)
 
     register(current_time, title="Current time", annotations=READ_ONLY)
     register(convert_time, title="Convert a time between zones", annotations=READ_ONLY)
@@ -79,20 +77,3 @@ def register_tools(register: ToolRegistrar, settings: TimeSettings) -> None:
 def host_started() -> None:
     # Reading the zone database walks the disk; do it before the first call, not during one.
     known_zones()
-
-
-@contextmanager
-def _as_tool_errors() -> Iterator[None]:
-    """Report the failures a model can act on with their own sentence (the SDK hides any other)."""
-    try:
-        yield
-    except TimeError as exc:
-        raise ToolError(str(exc)) from exc
-
-
-def _result(text: str, report: ZonedTime | TimeConversion) -> CallToolResult:
-    # The text is for the model; the structured content, checked by the SDK against the output
-    # schema declared in the annotation, is for programs.
-    return CallToolResult(
-        content=[TextContent(type="text", text=text)], structured_content=report.model_dump(mode="json")
-    )

@@ -1,12 +1,11 @@
 """The plugin object mcp-host loads: its hooks and the tools it serves."""
 
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from mcp_host import ToolError, ToolRegistrar, hookimpl
-from mcp_types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import BaseModel, Field
+from mcp_host import ToolRegistrar, hookimpl, tool_errors, tool_result
+from mcp_types import CallToolResult, ToolAnnotations
+from pydantic import Field
 
 from mcp_host_weather.errors import WeatherError
 from mcp_host_weather.models import CurrentWeather, Forecast
@@ -86,18 +85,18 @@ class WeatherPlugin:
             direction, precipitation and the conditions in plain words, at the latest observation (local
             time). The answer names the place that was used; add a region or country to `city` to pick
             another one of the same name."""
-            with _as_tool_errors():
+            with tool_errors(WeatherError):
                 report = await self._running().current(city)
-            return _result(report.summary(), report)
+            return tool_result(report.summary(), report)
 
         async def get_forecast(city: City, days: Days = default_days) -> Annotated[CallToolResult, Forecast]:
             """Daily weather forecast for a place, starting today (local time): for each day the
             conditions in plain words, lowest and highest temperature, total precipitation and its highest
             chance, and the highest wind speed. The answer names the place that was used; add a region or
             country to `city` to pick another one of the same name."""
-            with _as_tool_errors():
+            with tool_errors(WeatherError):
                 report = await self._running().forecast(city, days)
-            return _result(report.summary(), report)
+            return tool_result(report.summary(), report)
 
         return get_weather, get_forecast
 
@@ -107,20 +106,3 @@ class WeatherPlugin:
                 "the weather service is not running; the host has not started it or is stopping"
             )
         return self._service
-
-
-@contextmanager
-def _as_tool_errors() -> Iterator[None]:
-    """Report the failures a model can act on with their own sentence (the SDK hides any other)."""
-    try:
-        yield
-    except WeatherError as exc:
-        raise ToolError(str(exc)) from exc
-
-
-def _result(text: str, report: BaseModel) -> CallToolResult:
-    # The text is for the model; the structured content, checked by the SDK against the output
-    # schema declared in the annotation, is for programs.
-    return CallToolResult(
-        content=[TextContent(type="text", text=text)], structured_content=report.model_dump(mode="json")
-    )

@@ -1,0 +1,118 @@
+"""Clients that send what they should not: the host stays bounded, truthful and readable."""
+
+from __future__ import annotations
+
+import httpx2
+import pytest
+
+from mcp_host.testing import run_host
+
+from .wire import HEADERS, jsonrpc_of, mcp_post, open_mcp_session
+
+pytestmark = pytest.mark.anyio
+
+METRICS_TOKEN = "metrics-token-0123456789"
+
+
+def _call(request_id: int, name: object, arguments: object = None) -> dict:
+    params: dict[str, object] = {"name": name, "arguments": arguments or {}}
+    return {"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": params}
+
+
+def _tool_call_series(metrics: str) -> list[str]:
+    return [line for line in metrics.splitlines() if line.startswith("mcp_host_tool_calls_total{")]
+
+
+async def test_tool_names_clients_make_up_never_become_metric_labels(rogue_env):
+    hostile_names = ["no_such_tool", "x" * 60_000, 'quote"and}brace', "é" * 10]
+    with run_host("", python=rogue_env.python) as host:
+        async with httpx2.AsyncClient(timeout=30) as http:
+            session = await open_mcp_session(http, host.mcp_url())
+            for request_id, name in enumerate(hostile_names, start=2):
+                answer = jsonrpc_of(await mcp_post(http, host.mcp_url(), session, _call(request_id, name)))
+                assert answer["result"]["isError"] is True
+            await mcp_post(http, host.mcp_url(), session, _call(10, "rogue_whoami"))
+            metrics = (await http.get(host.url("/metrics"))).text
+    series = _tool_call_series(metrics)
+    assert 'mcp_host_tool_calls_total{outcome="unknown_tool",server="default",tool="unknown"} 4.0' in series
+    assert 'mcp_host_tool_calls_total{outcome="ok",server="default",tool="rogue_whoami"} 1.0' in series
+    assert len(series) == 2, series
+    assert "no_such_tool" not in metrics
+    assert "xxxxxxxx" not in metrics
+
+
+async def test_invalid_requests_are_counted_as_invalid_under_the_unknown_label(rogue_env):
+    with run_host("", python=rogue_env.python) as host:
+        async with httpx2.AsyncClient(timeout=30) as http:
+            session = await open_mcp_session(http, host.mcp_url())
+            for request_id, name in enumerate([5, None, ["rogue_whoami"]], start=2):
+                answer = jsonrpc_of(await mcp_post(http, host.mcp_url(), session, _call(request_id, name)))
+                assert answer["error"]["code"] == -32602
+            bad_arguments = _call(9, "rogue_block", {"seconds": "a while"})
+            assert jsonrpc_of(await mcp_post(http, host.mcp_url(), session, bad_arguments))["result"][
+                "isError"
+            ]
+            metrics = (await http.get(host.url("/metrics"))).text
+    series = _tool_call_series(metrics)
+    assert 'mcp_host_tool_calls_total{outcome="invalid",server="default",tool="unknown"} 3.0' in series
+    assert 'mcp_host_tool_calls_total{outcome="invalid",server="default",tool="rogue_block"} 1.0' in series
+    assert not [line for line in series if 'outcome="cancelled"' in line]
+    assert 'tool="5"' not in metrics
+    assert 'tool="None"' not in metrics
+
+
+async def test_metrics_can_require_a_token(rogue_env):
+    config = '[metrics]\ntoken = "${env:METRICS_TOKEN}"\n'
+    with run_host(config, python=rogue_env.python, env={"METRICS_TOKEN": METRICS_TOKEN}) as host:
+        async with httpx2.AsyncClient(timeout=10) as http:
+            without = await http.get(host.url("/metrics"))
+            wrong = await http.get(host.url("/metrics"), headers={"Authorization": "Bearer nope"})
+            right = await http.get(host.url("/metrics"), headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+            health = await http.get(host.url("/healthz"))
+    assert without.status_code == wrong.status_code == 401
+    assert without.headers["www-authenticate"].startswith("Bearer")
+    assert right.status_code == 200
+    assert "mcp_host_sessions" in right.text
+    assert health.status_code == 200
+
+
+async def test_a_line_break_in_a_tool_name_cannot_forge_a_log_line(rogue_env):
+    forged = "2026-01-01 00:00:00,000 ERROR   mcp_host: forged line"
+    with run_host("", python=rogue_env.python) as host:
+        async with httpx2.AsyncClient(timeout=30) as http:
+            session = await open_mcp_session(http, host.mcp_url())
+            await mcp_post(http, host.mcp_url(), session, _call(2, f"evil\n{forged}"))
+        host.wait_for_log(r"on session \w+ \(server 'default'\): \w+ in \d+ ms")
+    assert "tool 'evil\\n2026-01-01 00:00:00,000 ERROR" in host.log
+    assert not [line for line in host.log_lines if line.startswith(forged)]
+    assert not [line for line in host.log_lines if line.startswith("2026-01-01")]
+
+
+@pytest.mark.parametrize("header", [{"Host": "127.0.0.1:evil"}, {"Origin": "http://localhost:evil.example"}])
+async def test_a_port_that_is_no_number_is_refused(rogue_env, header):
+    with run_host("", python=rogue_env.python) as host:
+        async with httpx2.AsyncClient(timeout=10) as http:
+            answer = await http.post(host.mcp_url(), json=_call(1, "x"), headers={**HEADERS, **header})
+            own_port = await http.post(
+                host.mcp_url(), json=_call(1, "x"), headers={**HEADERS, "Host": host.base_url[7:]}
+            )
+    assert answer.status_code == (421 if "Host" in header else 403)
+    assert own_port.status_code == 400  # past the Host check: no session
+
+
+@pytest.mark.parametrize("request_id", [{}, [1], None, 1.5])
+async def test_a_request_whose_id_cannot_be_answered_is_refused_not_dropped(rogue_env, request_id):
+    ping = {"jsonrpc": "2.0", "id": request_id, "method": "ping"}
+    with run_host("", python=rogue_env.python) as host:
+        async with httpx2.AsyncClient(timeout=10) as http:
+            session = await open_mcp_session(http, host.mcp_url())
+            over_mcp = await mcp_post(http, host.mcp_url(), session, ping)
+            async with http.stream("GET", host.sse_url()) as stream:
+                lines = stream.aiter_lines()
+                await anext(lines)
+                messages_url = host.url((await anext(lines)).removeprefix("data: "))
+                over_sse = await http.post(messages_url, json=ping, headers=HEADERS)
+    for answer in (over_mcp, over_sse):
+        assert answer.status_code == 400
+        assert answer.json()["error"]["code"] == -32600
+        assert "id must be a string or an integer" in answer.json()["error"]["message"]

@@ -1,0 +1,64 @@
+"""Plugins written badly: the host contains the damage and says which plugin did it."""
+
+from __future__ import annotations
+
+import re
+
+import httpx2
+import pytest
+from mcp import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+
+from mcp_host.testing import run_host
+
+pytestmark = pytest.mark.anyio
+
+
+def _text(result) -> str:
+    return result.content[0].text
+
+
+async def test_a_result_with_no_json_form_is_an_error_with_an_id_never_its_repr(rogue_env):
+    with run_host("", python=rogue_env.python) as host:
+        async with (
+            streamable_http_client(host.mcp_url()) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            opaque = await session.call_tool("rogue_opaque", {})
+            mistyped = await session.call_tool("rogue_mistyped", {})
+        for result, tool in ((opaque, "rogue_opaque"), (mistyped, "rogue_mistyped")):
+            assert result.is_error
+            assert "object at 0x" not in _text(result)
+            error_id = re.search(
+                rf"{tool} failed unexpectedly \(\w+\).* error id ([0-9a-f]{{8}})", _text(result)
+            )
+            assert error_id, _text(result)
+            host.wait_for_log(rf"tool '{tool}' of plugin 'rogue' crashed \[error id {error_id.group(1)}\]")
+
+
+async def test_plain_def_tools_never_take_more_than_max_tool_threads(rogue_env):
+    config = "[limits]\nmax_tool_threads = 2\n\n[plugins.rogue]\ntool_timeouts = { rogue_sync_block = 0.2 }\n"
+    with run_host(config, python=rogue_env.python) as host:
+        async with (
+            streamable_http_client(host.mcp_url()) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            abandoned = [await session.call_tool("rogue_sync_block", {"seconds": 60}) for _ in range(2)]
+            refused = await session.call_tool("rogue_sync_block", {"seconds": 0})
+            async with httpx2.AsyncClient() as http:
+                metrics = (await http.get(host.url("/metrics"))).text
+    assert [_text(result) for result in abandoned] == [
+        "Error executing tool rogue_sync_block: timed out after 0.2 s"
+    ] * 2
+    assert refused.is_error
+    assert "the host's 2 worker threads for plain 'def' tools are all busy" in _text(refused)
+    assert "2 of them still running calls abandoned after their time limit" in _text(refused)
+    assert 'mcp_host_tool_threads{state="abandoned"} 2.0' in metrics
+    assert (
+        'mcp_host_tool_calls_total{outcome="refused",server="default",tool="rogue_sync_block"} 1.0' in metrics
+    )
+    assert (
+        'mcp_host_tool_calls_total{outcome="timeout",server="default",tool="rogue_sync_block"} 2.0' in metrics
+    )
