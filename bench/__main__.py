@@ -9,7 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from bench.launch import SERVERS
+from bench.chart import ChartUnavailable, draw
+from bench.launch import SERVERS, TS_SDK, available_servers, node_problem
 from bench.phases import PROFILES
 from bench.report import markdown
 from bench.run import run_benchmark
@@ -31,12 +32,22 @@ def main(argv: list[str] | None = None) -> int:
                 f"M={sizes.churn_rss} S={sizes.capacity}"
             ),
         )
-    parser.add_argument("--servers", nargs="+", choices=SERVERS, default=list(SERVERS), metavar="SERVER")
+    parser.add_argument(
+        "--servers",
+        nargs="+",
+        choices=SERVERS,
+        metavar="SERVER",
+        help=f"some of: {', '.join(SERVERS)} (default: every one this machine can run; "
+        f"{TS_SDK} needs Node: bash .ci/install-node-clients)",
+    )
     parser.add_argument("--transports", nargs="+", choices=["sse", "mcp"], default=["sse", "mcp"])
     parser.add_argument(
         "--out", type=Path, help="the JSON report (default: bench/results/<profile>-<time>.json)"
     )
     args = parser.parse_args(argv)
+    if args.servers and TS_SDK in args.servers and (problem := node_problem()) is not None:
+        parser.error(f"{TS_SDK}: {problem}")
+    servers = args.servers or available_servers()
     profile = args.profile or "quick"
     out = args.out or RESULTS / f"{profile}-{time.strftime('%Y%m%d-%H%M%S')}.json"
 
@@ -46,10 +57,16 @@ def main(argv: list[str] | None = None) -> int:
     def say(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
-    report = run_benchmark(profile, PROFILES[profile], args.servers, args.transports, out.parent, say)
+    if TS_SDK not in servers and args.servers is None:
+        say(f"without {TS_SDK}: {node_problem()}")
+    report = run_benchmark(profile, PROFILES[profile], servers, args.transports, out.parent, say)
     out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(markdown(report))
     print(f"JSON: {out}")
+    try:
+        print(f"chart: {draw(report, out.with_suffix('.png'))}")
+    except ChartUnavailable as exc:
+        print(exc)
     return 0
 
 

@@ -2,8 +2,10 @@
 
 mcp-host runs as ``python -m mcp_host serve``, from a scratch virtualenv that has the
 benchmark's plugin pip-installed, so it serves the tool through its normal plugin pipeline.
-The baselines run from the same virtualenv (``python -m bench.servers NAME``) and import the
-plugin's function, so every server runs the same tool.
+The Python baselines run from the same virtualenv (``python -m bench.servers NAME``) and
+import the plugin's function, so every server runs the same tool. The TypeScript SDK's
+server runs on the Node and the packages pinned in ``tests/clients`` (installed by
+``bash .ci/install-node-clients``), and only when they are installed.
 """
 
 from __future__ import annotations
@@ -25,9 +27,21 @@ from bench.servers import BASELINES
 
 HOST = "127.0.0.1"
 MCP_HOST = "mcp-host"
-SERVERS = (MCP_HOST, "sdk-per-connection", "sdk-shared", "echo")
+TS_SDK = "ts-sdk"
+SERVERS = (MCP_HOST, "sdk-per-connection", "sdk-shared", TS_SDK, "echo")
 """Every server under test, mcp-host first; the others are its baselines."""
+STACKS = {
+    "sdk-per-connection": "asyncio, h11",
+    "sdk-shared": "asyncio, h11",
+    TS_SDK: "Node, Express",
+    "echo": "asyncio, h11",
+}
+"""The HTTP stack of each baseline (mcp-host's is read from the host itself: ``host_stack``)."""
 REPO = Path(__file__).resolve().parent.parent
+NODE_MODULES = REPO / "tests" / "clients" / "node_modules"
+NODE = NODE_MODULES / ".bin" / "node"
+TS_SERVER = Path(__file__).resolve().parent / "servers" / "ts_sdk.mjs"
+NODE_INSTALL = "bash .ci/install-node-clients"
 PLUGIN = Path(__file__).resolve().parent / "plugin"
 PLUGIN_NAME = "bench"
 READY_TIMEOUT_S = 60.0
@@ -93,11 +107,31 @@ def _host_config(plugins: list[str]) -> str:
     return "\n".join(lines)
 
 
+def node_problem() -> str | None:
+    """Why the TypeScript SDK's server cannot run here, or None."""
+    if not NODE.exists() or not (NODE_MODULES / "@modelcontextprotocol" / "sdk").is_dir():
+        return f"the pinned Node and TypeScript SDK are not installed ({NODE_INSTALL})"
+    return None
+
+
+def available_servers() -> list[str]:
+    """Every server this machine can run: the TypeScript SDK's only with Node installed."""
+    return [server for server in SERVERS if server != TS_SDK or node_problem() is None]
+
+
+def host_stack(env: PluginEnv) -> str:
+    """The event loop and HTTP parser ``mcp-host serve`` picks in ``env``."""
+    code = "from mcp_host.stack import choose_stack; s = choose_stack(); print(f'{s.loop}, {s.http}')"
+    return subprocess.check_output([env.python, "-c", code], text=True).strip()
+
+
 def command(server: str, env: PluginEnv, port: int) -> list[str]:
     if server == MCP_HOST:
         return [str(env.python), "-m", "mcp_host", "serve", "--config", str(env.config), "--port", str(port)]
     if server in BASELINES:
         return [str(env.python), "-m", "bench.servers", server, "--port", str(port)]
+    if server == TS_SDK:
+        return [str(NODE), str(TS_SERVER), str(port), str(NODE_MODULES)]
     raise ValueError(f"unknown server {server!r}; known: {', '.join(SERVERS)}")
 
 

@@ -1,4 +1,9 @@
-"""The benchmark's table: every figure of every server, and mcp-host's as ratios to each baseline."""
+"""The benchmark's tables: the headline figures of every transport in one table, with
+mcp-host's ratio to each baseline and the targets it is held to; then every figure, one
+table per transport.
+
+Servers are columns and transports are blocks of rows, so a new server (``bench.launch``)
+adds a column and a new transport (``TRANSPORT_NAMES``, ``bench.clients``) adds rows."""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from bench.launch import MCP_HOST
+from bench.launch import MCP_HOST, TS_SDK
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,63 @@ FIGURES = (
 )
 
 TRANSPORT_NAMES = {"sse": "HTTP+SSE (/sse)", "mcp": "Streamable HTTP (/mcp)"}
+TRANSPORT_SHORT_NAMES = {"sse": "SSE", "mcp": "/mcp"}
+
+HEADLINE = (
+    "tool calls/s",
+    "call p99 (ms)",
+    "server CPU per call (µs)",
+    "handshake p50 (ms)",
+    "connect p50 (ms)",
+    "RSS per idle session (KiB)",
+    "idle sessions alive",
+    "RSS growth per 1,000 churned (KiB)",
+)
+"""The figures of the one table, for every transport."""
+
+SDK_FLOOR = "sdk-per-connection"
+
+
+@dataclass(frozen=True)
+class Goal:
+    """A target of issue 18: a ratio of mcp-host to a baseline, or an absolute figure."""
+
+    transport: str
+    label: str
+    baseline: str | None
+    """``None``: ``limit`` bounds mcp-host's own figure."""
+    limit: float
+
+    def describe(self) -> str:
+        figure = _figure(self.label)
+        bound = "≥" if figure.better == "higher" else "≤"
+        scale = "x" if self.baseline else ""
+        against = f" ÷ {self.baseline}" if self.baseline else ""
+        return f"{TRANSPORT_SHORT_NAMES[self.transport]} {self.label}{against} {bound} {self.limit:g}{scale}"
+
+    def measured(self, results: dict[str, dict[str, Any]]) -> float | None:
+        if MCP_HOST not in results or (self.baseline is not None and self.baseline not in results):
+            return None
+        figure = _figure(self.label)
+        ours = value(results[MCP_HOST], figure)
+        if self.baseline is None:
+            return None if math.isnan(ours) else ours
+        theirs = value(results[self.baseline], figure)
+        return ours / theirs if theirs and not math.isnan(theirs) and not math.isnan(ours) else None
+
+    def met(self, measured: float) -> bool:
+        higher = _figure(self.label).better == "higher"
+        return measured >= self.limit if higher else measured <= self.limit
+
+
+GOALS = (
+    Goal("sse", "tool calls/s", SDK_FLOOR, 2.0),
+    Goal("sse", "tool calls/s", TS_SDK, 1.5),
+    Goal("mcp", "tool calls/s", SDK_FLOOR, 1.5),
+    Goal("mcp", "tool calls/s", TS_SDK, 1.2),
+    Goal("sse", "handshake p50 (ms)", SDK_FLOOR, 0.5),
+    Goal("sse", "RSS per idle session (KiB)", None, 64),
+)
 
 
 def value(results: dict[str, Any], figure: Figure) -> float:
@@ -63,7 +125,59 @@ def ratios(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, float | No
     return table
 
 
+def _figure(label: str) -> Figure:
+    return next(figure for figure in FIGURES if figure.label == label)
+
+
 def markdown(report: dict[str, Any]) -> str:
+    return "\n\n".join([headline(report), goals(report), details(report)])
+
+
+def headline(report: dict[str, Any]) -> str:
+    """The one table: the headline figures of every transport, every server in a column (its
+    HTTP stack under its name), then mcp-host's ratio to each baseline."""
+    results = report["results"]
+    servers = list(dict.fromkeys(server for found in results.values() for server in found))
+    stacks = report.get("stacks", {})
+    baselines = [server for server in servers if server != MCP_HOST] if MCP_HOST in servers else []
+    header = [
+        "",
+        *(f"{server} ({stacks[server]})" if server in stacks else server for server in servers),
+        *(f"{MCP_HOST} ÷ {baseline}" for baseline in baselines),
+    ]
+    rows = [header, ["---"] + ["---:"] * (len(header) - 1)]
+    for transport, found in results.items():
+        table = ratios(found) if MCP_HOST in found else {}
+        for label in HEADLINE:
+            figure = _figure(label)
+            cells = [_cell(found.get(server), figure) for server in servers]
+            ratio_cells = [_ratio(table.get(baseline, {}).get(label)) for baseline in baselines]
+            rows.append([f"{TRANSPORT_SHORT_NAMES[transport]} {label}", *cells, *ratio_cells])
+    lines = ["| " + " | ".join(row) + " |" for row in rows]
+    return "### Every server, every transport\n\n" + "\n".join(lines)
+
+
+def goal_results(report: dict[str, Any]) -> list[tuple[Goal, float | None]]:
+    return [
+        (goal, goal.measured(report["results"][goal.transport]))
+        for goal in GOALS
+        if goal.transport in report["results"]
+    ]
+
+
+def goals(report: dict[str, Any]) -> str:
+    """Issue 18's targets, as this run measured them."""
+    rows = ["| target | measured | |", "| --- | ---: | --- |"]
+    for goal, measured in goal_results(report):
+        if measured is None:
+            rows.append(f"| {goal.describe()} | — | not measured |")
+            continue
+        shown = f"{measured:.2f}x" if goal.baseline else _number(measured)
+        rows.append(f"| {goal.describe()} | {shown} | {'met' if goal.met(measured) else '**missed**'} |")
+    return "### Targets\n\n" + "\n".join(rows)
+
+
+def details(report: dict[str, Any]) -> str:
     """One table per transport: servers in columns, then mcp-host's ratio to each baseline."""
     sections = []
     for transport, results in report["results"].items():
@@ -84,6 +198,15 @@ def markdown(report: dict[str, Any]) -> str:
         lines = ["| " + " | ".join(row) + " |" for row in rows]
         sections.append(f"### {TRANSPORT_NAMES[transport]}\n\n" + "\n".join(lines))
     return "\n\n".join(sections) + "\n"
+
+
+def _cell(results: dict[str, Any] | None, figure: Figure) -> str:
+    if results is None:
+        return "—"
+    cell = _number(value(results, figure))
+    if figure.key == "alive":
+        cell += f" / {results['capacity']['sessions']:,}"
+    return cell
 
 
 def _number(number: float) -> str:

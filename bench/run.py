@@ -11,9 +11,11 @@ run once per server, each on a fresh process.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import platform
 import statistics
+import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -22,10 +24,10 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from bench.launch import HOST, PluginEnv, log_problems, running
+from bench.launch import HOST, MCP_HOST, NODE, STACKS, TS_SDK, PluginEnv, host_stack, log_problems, running
 from bench.phases import DURATIONS, Sizes, Target, measure_memory, measure_speed, warm_up
 from bench.proc import raise_open_files_limit, split_cpus
-from bench.report import ratios
+from bench.report import goal_results, ratios
 from bench.stats import latency_ms
 
 
@@ -47,9 +49,12 @@ def run_benchmark(
     started = time.time()
     load_before = os.getloadavg()
     results: dict[str, dict[str, Any]] = {}
+    stacks = {server: STACKS[server] for server in servers if server in STACKS}
     with tempfile.TemporaryDirectory(prefix="mcp-host-bench-") as scratch:
         say("installing the bench plugin into a scratch virtualenv ...")
         env = PluginEnv.create(Path(scratch))
+        if MCP_HOST in servers:
+            stacks[MCP_HOST] = host_stack(env)
         for transport in transports:
             turns = _speed_turns(env, servers, transport, sizes, server_cpus, out_dir, say)
             memory: dict[str, dict[str, Any]] = {}
@@ -71,9 +76,10 @@ def run_benchmark(
                 }
                 for server in servers
             }
-    return {
+    report: dict[str, Any] = {
         "profile": profile,
         "sizes": vars(sizes),
+        "stacks": stacks,
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
         "duration_s": round(time.time() - started, 1),
         "machine": {
@@ -82,8 +88,19 @@ def run_benchmark(
             "cpus_of_servers": sorted(placement[1]) if placement else None,
         },
         "results": results,
-        "ratios": {transport: ratios(found) for transport, found in results.items() if "mcp-host" in found},
+        "ratios": {transport: ratios(found) for transport, found in results.items() if MCP_HOST in found},
     }
+    report["targets"] = [
+        {
+            "target": goal.describe(),
+            "measured": measured,
+            "met": None if measured is None else goal.met(measured),
+        }
+        for goal, measured in goal_results(report)
+    ]
+    if TS_SDK in servers:
+        report["machine"]["packages"].update(_node_packages())
+    return report
 
 
 def _speed_turns(
@@ -163,6 +180,16 @@ def _machine(open_files: int, load_before: tuple[float, float, float]) -> dict[s
         "open_files_limit": open_files,
         "load_average_before": [round(load, 2) for load in load_before],
         "load_average_after": [round(load, 2) for load in os.getloadavg()],
+    }
+
+
+def _node_packages() -> dict[str, str]:
+    sdk = NODE.parent.parent / "@modelcontextprotocol" / "sdk" / "package.json"
+    express = NODE.parent.parent / "express" / "package.json"
+    return {
+        "node": subprocess.check_output([NODE, "--version"], text=True).strip().lstrip("v"),
+        "@modelcontextprotocol/sdk": json.loads(sdk.read_text())["version"],
+        "express": json.loads(express.read_text())["version"],
     }
 
 

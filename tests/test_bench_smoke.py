@@ -10,8 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from bench.launch import available_servers
+
 REPO = Path(__file__).resolve().parent.parent
-SERVERS = {"mcp-host", "sdk-per-connection", "sdk-shared", "echo"}
+SERVERS = set(available_servers())
+"""The TypeScript SDK's server too, where the Node clients are installed (as in CI)."""
 PHASES = {"connect", "handshake", "calls", "churn", "churn_rss", "capacity", "server", "rounds"}
 
 
@@ -27,8 +30,13 @@ def test_the_smoke_run_reports_every_phase_of_every_server(tmp_path: Path) -> No
         stdin=subprocess.DEVNULL,
     )
     assert run.returncode == 0, run.stderr
+    assert "### Every server, every transport" in run.stdout
     assert "### HTTP+SSE (/sse)" in run.stdout
     assert "### Streamable HTTP (/mcp)" in run.stdout
+    chart = report_path.with_suffix(".png")
+    assert f"chart: {chart}" in run.stdout or "no chart: matplotlib is not installed" in run.stdout
+    if f"chart: {chart}" in run.stdout:
+        assert chart.read_bytes().startswith(b"\x89PNG")
 
     report = json.loads(report_path.read_text())
     assert report["profile"] == "smoke"
@@ -52,3 +60,6 @@ def test_the_smoke_run_reports_every_phase_of_every_server(tmp_path: Path) -> No
                 Path(measured["server"]["log"]).read_text(),
             )
         assert set(report["ratios"][transport]) == SERVERS - {"mcp-host"}
+    assert set(report["stacks"]) == SERVERS
+    assert report["stacks"]["mcp-host"] == "uvloop, httptools"
+    assert all(target["measured"] is not None for target in report["targets"]), report["targets"]
