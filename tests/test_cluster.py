@@ -27,8 +27,10 @@ import anyio
 import httpx2
 import pytest
 from mcp import ClientSession
+from mcp.client import Client
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
+from mcp_types import ElicitRequestParams, ElicitResult
 
 from mcp_host.testing import LiveHost, run_host
 
@@ -49,6 +51,9 @@ redis_url = "${{env:MCP_HOST_TEST_REDIS}}"
 key_prefix = "test"
 session_ttl_s = 3
 
+[security]
+request_state_keys = ["${{env:MCP_HOST_TEST_STATE_KEY}}"]
+
 [[auth.tokens]]
 name = "alice"
 token = "{ALICE}"
@@ -60,6 +65,7 @@ token = "{BOB}"
 [plugins.broken]
 enabled = false
 """
+STATE_KEY = "state-key-shared-by-every-process-0123456789"
 AS_ALICE = {"Authorization": f"Bearer {ALICE}"}
 AS_BOB = {"Authorization": f"Bearer {BOB}"}
 PING = {"jsonrpc": "2.0", "id": 7, "method": "ping"}
@@ -122,6 +128,14 @@ class RedisServer:
         with redis.Redis(port=self.port, decode_responses=True) as client:
             return sorted(client.scan_iter(pattern))
 
+    def command_calls(self, command: str) -> int:
+        """How many times Redis has run ``command`` since it started."""
+        import redis
+
+        with redis.Redis(port=self.port, decode_responses=True) as client:
+            stats = client.info("commandstats").get(f"cmdstat_{command}", {})
+            return int(stats.get("calls", 0))
+
     def get(self, key: str) -> str | None:
         import redis
 
@@ -140,9 +154,13 @@ def redis_server() -> Iterator[RedisServer]:
         server.stop()
 
 
+def _env(redis: RedisServer) -> dict[str, str]:
+    return {"MCP_HOST_TEST_REDIS": redis.url, "MCP_HOST_TEST_STATE_KEY": STATE_KEY}
+
+
 @pytest.fixture(scope="module")
 def hosts(plugin_env, redis_server) -> Iterator[tuple[LiveHost, LiveHost]]:
-    env = {"MCP_HOST_TEST_REDIS": redis_server.url}
+    env = _env(redis_server)
     with (
         run_host(CONFIG, python=plugin_env.python, env=env) as a,
         run_host(CONFIG, python=plugin_env.python, env=env) as b,
@@ -260,6 +278,44 @@ async def test_streamable_http_alternating_between_processes(hosts):
             assert stale.json()["error"]["message"] == "Session not found"
 
 
+async def test_modern_requests_are_answered_by_any_process_even_mid_elicitation(hosts, redis_server):
+    """A 2026-07-28 request has no owner: it is served where it lands, with no Redis lookup, and
+    the requestState one process sealed opens on the other (the config's shared key)."""
+    a, b = hosts
+    ports = itertools.cycle([_port(a), _port(b)])
+    used: list[int] = []
+
+    def choose(request: httpx2.Request) -> int:
+        used.append(next(ports))
+        return used[-1]
+
+    async def answer(context: Any, params: ElicitRequestParams) -> ElicitResult:
+        return ElicitResult(action="accept", content={"name": "Ada"})
+
+    lookups_before = redis_server.command_calls("get")
+    http = httpx2.AsyncClient(headers=AS_ALICE, transport=_Steer(choose), timeout=30)
+    async with (
+        http,
+        Client(
+            streamable_http_client(a.mcp_url(), http_client=http),
+            mode="2026-07-28",
+            elicitation_callback=answer,
+        ) as client,
+    ):
+        greetings = [_tool_text(await client.call_tool("greet", {})) for _ in range(2)]
+        counts = [_tool_text(await client.call_tool("increment", {})) for _ in range(2)]
+    assert greetings == ["Hello, Ada! (sessionless)"] * 2
+    assert counts == ["1", "1"]
+    assert set(used) == {_port(a), _port(b)}
+    assert redis_server.command_calls("get") == lookups_before
+    assert redis_server.keys("test:session:*") == []
+
+
+def _tool_text(result: Any) -> str:
+    assert not result.is_error, result.content
+    return str(result.content[0].text)
+
+
 async def test_messages_from_one_client_reach_its_server_in_order(hosts):
     a, b = hosts
     # Alternate the POSTs: half are handed over through Redis, half go straight to the owner.
@@ -349,7 +405,7 @@ async def test_redis_lost_and_back_while_serving(hosts, redis_server):
 
 async def test_a_killed_process_takes_only_its_own_sessions(plugin_env, hosts, redis_server):
     a, _ = hosts
-    env = {"MCP_HOST_TEST_REDIS": redis_server.url}
+    env = _env(redis_server)
     with run_host(CONFIG, python=plugin_env.python, env=env) as doomed:
         async with (
             httpx2.AsyncClient(headers={**AS_ALICE, **HEADERS}) as http,
@@ -382,7 +438,7 @@ async def test_a_killed_process_takes_only_its_own_sessions(plugin_env, hosts, r
 
 
 async def test_workers_share_one_port(plugin_env, redis_server):
-    env = {"MCP_HOST_TEST_REDIS": redis_server.url}
+    env = _env(redis_server)
     config = CONFIG.replace('key_prefix = "test"', 'key_prefix = "workers"')
     with run_host(config, python=plugin_env.python, env=env, args=["--workers", "2"]) as host:
         # A fresh connection per request: the kernel spreads them over the workers.
@@ -418,7 +474,11 @@ def test_redis_unreachable_at_start_is_a_clear_error(plugin_env, tmp_path: Path)
     config = tmp_path / "config.toml"
     config.write_text(CONFIG)
     for workers in ("1", "2"):
-        env = {**os.environ, "MCP_HOST_TEST_REDIS": f"redis://127.0.0.1:{_free_port()}/0"}
+        env = {
+            **os.environ,
+            "MCP_HOST_TEST_REDIS": f"redis://127.0.0.1:{_free_port()}/0",
+            "MCP_HOST_TEST_STATE_KEY": STATE_KEY,
+        }
         result = subprocess.run(
             [
                 plugin_env.python,

@@ -67,11 +67,16 @@ class Host:
             self.changes,
         )
         configured = self.config.security.request_state_keys
-        self.request_state_keys = (
-            [key.get_secret_value().encode() for key in configured]
-            if configured
-            else [secrets.token_bytes(32)]
-        )
+        if configured:
+            self.request_state_keys = [key.get_secret_value().encode() for key in configured]
+        else:
+            self.request_state_keys = [secrets.token_bytes(32)]
+            if self.config.cluster is not None:
+                logger.warning(
+                    "[cluster] without security.request_state_keys: this host seals the requestState of "
+                    "multi-round 2026-07-28 calls with a key of its own, which its --workers share but "
+                    "processes started elsewhere do not; give every process the same keys"
+                )
 
     def sessionless_options(self, blueprint: ServerBlueprint) -> SessionlessOptions:
         """What the server of ``blueprint``'s 2026-07-28 requests needs besides the blueprint."""
