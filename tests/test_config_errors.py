@@ -209,7 +209,8 @@ SECRET = "hunter2-0123456789-secret"
         ),
         (
             "[auth]\ntokens = { name = 'a', token = '${env:MCP_HOST_TEST_SECRET}' }",
-            "auth.tokens: input should be a valid array (got {'name': 'a', 'token': '${env:MCP_HOST_TEST_SECRET}'})",
+            "auth.tokens: input should be a valid array "
+            "(got {'name': 'a', 'token': '${env:MCP_HOST_TEST_SECRET}'})",
         ),
         (
             "[cluster]\nredis_url = ['hunter2-0123456789-secret']",
