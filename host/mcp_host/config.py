@@ -363,9 +363,11 @@ def _shown_value(
 def _lookup(table: Any, key_path: Sequence[str | int]) -> Any:
     value = table
     for part in key_path:
-        if (isinstance(value, Mapping) and part in value) or (
-            isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value)
-        ):
+        if isinstance(value, Mapping):
+            if part not in value:
+                return NOT_WRITTEN
+            value = value[part]
+        elif isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value):
             value = value[part]
         else:
             return NOT_WRITTEN
