@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -190,3 +191,53 @@ def test_a_plugin_opts_out_of_strict_settings_in_its_model_config():
     lax = prepare_host(config, "c.toml", discover=False, extra_plugins=[("p", _plugin_with(_LaxSettings))])
     assert lax.problems == []
     assert lax.plugins.records["p"].settings.days == 3
+
+
+SECRET = "hunter2-0123456789-secret"
+
+
+@pytest.mark.parametrize(
+    ("config_text", "expected"),
+    [
+        (
+            "[server]\nport = '${env:MCP_HOST_TEST_SECRET}'",
+            "server.port: input should be a valid integer (got '${env:MCP_HOST_TEST_SECRET}')",
+        ),
+        (
+            "[server]\nkeepalive_s = 'x${file:/proc/self/environ}'",
+            "server.keepalive_s: input should be a valid number (got 'x${file:/proc/self/environ}')",
+        ),
+        (
+            "[auth]\ntokens = { name = 'a', token = '${env:MCP_HOST_TEST_SECRET}' }",
+            "auth.tokens: input should be a valid array "
+            "(got {'name': 'a', 'token': '${env:MCP_HOST_TEST_SECRET}'})",
+        ),
+        (
+            "[cluster]\nredis_url = ['hunter2-0123456789-secret']",
+            "cluster.redis_url: input should be a valid string (got '**********')",
+        ),
+    ],
+)
+def test_config_errors_show_secrets_as_their_reference_or_masked(config_text, expected, tmp_path):
+    result = _serve(config_text, tmp_path, env={**os.environ, "MCP_HOST_TEST_SECRET": SECRET})
+    assert result.returncode == 2, result.stderr
+    assert expected in result.stderr
+    assert SECRET not in result.stderr
+    assert "PATH=" not in result.stderr
+
+
+def test_plugin_settings_errors_show_secrets_as_their_reference(plugin_env, tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text("[plugins.counter]\nstart = '${env:MCP_HOST_TEST_SECRET}'\n")
+    result = subprocess.run(
+        [plugin_env.python, "-m", "mcp_host", "check", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "MCP_HOST_TEST_SECRET": SECRET},
+    )
+    assert result.returncode == 2, result.stderr
+    assert "plugins.counter.start: input should be a valid integer (got '${env:MCP_HOST_TEST_SECRET}')" in (
+        result.stderr + result.stdout
+    )
+    assert SECRET not in result.stderr + result.stdout

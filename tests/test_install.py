@@ -38,6 +38,9 @@ def test_installing_a_plugin_shows_that_it_loads_and_its_tools(make_scratch_env)
     ]
     assert f"installing {PLUGIN_DISTS / 'echo'} with pip ..." in result.stderr
     assert "checking that the installed plugins load ..." in result.stderr
+    # pip's own progress, as it went, on stderr: stdout is the report.
+    progress = result.stderr.index("Successfully installed mcp-host-echo-0.3.0")
+    assert result.stderr.index("with pip ...") < progress < result.stderr.index("checking that the")
     # Into the environment the host runs in: the next start serves it.
     assert _installed_plugins(env)["echo"]["status"] == "loaded"
 

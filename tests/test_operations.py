@@ -11,6 +11,7 @@ from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 
 from mcp_host.testing import run_host
+from mcp_host.version import host_version
 
 from .wire import QUIET
 
@@ -82,3 +83,39 @@ async def test_a_tool_error_is_logged_once_with_what_the_client_was_told(plugin_
     assert "tool increment on session" in refused[0]
     assert len(rejected) == 1, host.log
     assert "argument 'by': expected a valid integer, got 'many'" in rejected[0]
+
+
+def test_the_start_up_block_names_version_urls_and_plugins_then_one_line_on_security(plugin_env):
+    config = "[server]\nplugins = ['echo']\n[servers.side]\nname = 'side'\nplugins = ['echo']\n"
+    with run_host(config, python=plugin_env.python) as host:
+        lines = [line for line in host.log_lines if "mcp_host.serving:" in line]
+        base = host.base_url
+    messages = [line.split("mcp_host.serving: ", 1)[1] for line in lines]
+
+    plugins = messages.pop(3)  # whatever else the environment holds is loaded too
+    assert plugins.startswith("plugins loaded: ")
+    assert "counter 1.2.0, echo 0.3.0" in plugins
+    assert plugins.endswith("; failed (see above): broken")
+    assert messages[:4] == [
+        f"mcp-host {host_version()} running with {messages[0].split(' with ')[1].split(';')[0]}; "
+        f"status page at {base}/",
+        f"serving 'mcp-host' (1 tools) at {base}/mcp (Streamable HTTP) and {base}/sse (HTTP+SSE)",
+        f"serving 'side' (1 tools) at {base}/servers/side/mcp (Streamable HTTP) and {base}/servers/side/sse"
+        " (HTTP+SSE)",
+        "security: Host and Origin headers checked (--log-level debug lists the accepted ones); "
+        "no bearer tokens ([[auth.tokens]] adds them)",
+    ]
+    assert not any("accepted Host headers" in line for line in host.log_lines)
+
+
+async def test_json_logs_carry_no_terminal_colours(plugin_env):
+    with run_host(
+        QUIET, python=plugin_env.python, args=["--log-format", "json", "--log-level", "debug"]
+    ) as host:
+        async with httpx2.AsyncClient() as http:
+            await http.get(host.url("/healthz"))
+    records = [json.loads(line) for line in host.log_lines]
+
+    assert any(record["logger"].startswith("uvicorn") for record in records)
+    assert not any("color_message" in record for record in records)
+    assert not any("\x1b" in line for line in host.log_lines)

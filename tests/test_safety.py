@@ -47,7 +47,7 @@ async def _status_of_each_endpoint(host: LiveHost, headers: dict[str, str]) -> d
 
 
 async def test_a_foreign_host_or_origin_is_refused_on_every_endpoint(plugin_env):
-    with run_host(QUIET, python=plugin_env.python) as host:
+    with run_host(QUIET, python=plugin_env.python, args=["--log-level", "debug"]) as host:
         foreign_host = await _status_of_each_endpoint(host, {"Host": "evil.example.com"})
         foreign_origin = await _status_of_each_endpoint(host, {"Origin": "http://evil.example.com"})
         own_origin = await _status_of_each_endpoint(host, {"Origin": host.base_url})

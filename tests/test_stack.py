@@ -85,7 +85,7 @@ def test_an_unknown_choice_is_a_config_error_naming_the_choices(key, value, expe
 )
 async def test_the_host_serves_both_transports_on_the_stack_it_logs(plugin_env, args, expected):
     with run_host(LOGGED, python=plugin_env.python, args=args, env=_without_stack_variables()) as host:
-        host.wait_for_log(f"running with {expected}$")
+        host.wait_for_log(f"running with {expected}; status page at ")
         async with sse_client(host.sse_url()) as (read, write), ClientSession(read, write) as client:
             await client.initialize()
             assert (await client.call_tool("echo", {"text": "sse"})).content[0].text == "sse"  # type: ignore[union-attr]
@@ -104,7 +104,7 @@ async def test_without_uvloop_the_host_serves_on_asyncio_and_logs_why(plugin_env
     with run_host(LOGGED, python=plugin_env.python, env=env) as host:
         host.wait_for_log(
             r"running with event loop asyncio, HTTP parser httptools "
-            r"\(uvloop cannot be imported: no uvloop wheel for this platform\)$"
+            r"\(uvloop cannot be imported: no uvloop wheel for this platform\); status page at "
         )
         async with sse_client(host.sse_url()) as (read, write), ClientSession(read, write) as client:
             await client.initialize()

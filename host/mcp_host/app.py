@@ -3,7 +3,6 @@ routes (``mcp_host.monitoring``)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -25,8 +24,6 @@ from mcp_host.transport_modern import SessionlessRequests
 from mcp_host.transport_sse import SseServer
 from mcp_host.transport_streamable import StreamableHttpServer
 
-logger = logging.getLogger(__name__)
-
 
 def create_app(host: Host) -> Starlette:
     """Build once the host is running (``Host.running``): its blueprints are final then."""
@@ -43,7 +40,6 @@ def create_app(host: Host) -> Starlette:
 
     middleware = []
     if verifier is not None:
-        logger.info("bearer tokens required for the MCP endpoints (%d tokens)", len(host.config.auth.tokens))
         middleware = [
             Middleware(AuthenticationMiddleware, backend=BearerAuthBackend(verifier)),
             Middleware(AuthContextMiddleware),

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, field_validator
 
 from mcp_host.stack import HttpChoice, LoopChoice
 
@@ -271,8 +271,15 @@ class HostConfig(_Strict):
                 )
         return value
 
+    _written: dict[str, Any] = PrivateAttr(default_factory=dict)
+    """The tables as written in the file, before ``${env:}``/``${file:}`` were expanded."""
+
     def plugin_entry(self, name: str) -> PluginEntry:
         return self.plugins.get(name) or PluginEntry()
+
+    def written(self, *key_path: str) -> Any:
+        """The value at ``key_path`` as the file wrote it (references unexpanded), or ``NOT_WRITTEN``."""
+        return _lookup(self._written, key_path)
 
 
 @dataclass(frozen=True)
@@ -300,10 +307,22 @@ class ConfigError(Exception):
         return "\n".join(lines)
 
 
+NOT_WRITTEN: Any = object()
+"""What ``HostConfig.written`` gives for a key the file does not have."""
+
+
 def problems_from_validation(
-    error: ValidationError, model: type[BaseModel], prefix: Sequence[str | int] = ()
+    error: ValidationError,
+    model: type[BaseModel],
+    prefix: Sequence[str | int] = (),
+    written: Any = NOT_WRITTEN,
 ) -> list[Problem]:
-    """Turn pydantic's errors about ``model`` into one ``Problem`` per key, in the config's words."""
+    """Turn pydantic's errors about ``model`` into one ``Problem`` per key, in the config's words.
+
+    ``written`` is the table as the file wrote it: a rejected value is shown as written, so a
+    value that came from ``${env:NAME}`` or ``${file:PATH}`` shows as that reference, never as
+    the secret it expanded to; and a ``SecretStr`` setting written in plain text is masked.
+    """
     problems = []
     for item in error.errors(include_url=False):
         location = [*prefix, *item["loc"]]
@@ -318,10 +337,65 @@ def problems_from_validation(
             message = str(item.get("ctx", {}).get("error", item["msg"]))
         else:
             message = f"{item['msg'][0].lower()}{item['msg'][1:]}"
-            if item["type"] != "assertion_error":
-                message += f" (got {item['input']!r})"
+            shown = _shown_value(model, item["loc"], item["input"], written)
+            if item["type"] != "assertion_error" and shown is not None:
+                message += f" (got {shown})"
         problems.append(Problem(key_path, message))
     return problems
+
+
+MASK = "'**********'"
+
+
+def _shown_value(
+    model: type[BaseModel], location: Sequence[str | int], given: Any, written: Any
+) -> str | None:
+    """How a rejected value is quoted back: as written, a secret masked; ``None``: not at all."""
+    if written is not NOT_WRITTEN:
+        given = _lookup(written, location)
+        if given is NOT_WRITTEN:
+            return None  # pydantic's own path (a union's branch, say): the value could be anything
+    if _is_secret_field(model, location):
+        return repr(given) if isinstance(given, str) and _SECRET.search(given) else MASK
+    return repr(given)
+
+
+def _lookup(table: Any, key_path: Sequence[str | int]) -> Any:
+    value = table
+    for part in key_path:
+        if isinstance(value, Mapping):
+            if part not in value:
+                return NOT_WRITTEN
+            value = value[part]
+        elif isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value):
+            value = value[part]
+        else:
+            return NOT_WRITTEN
+    return value
+
+
+def _is_secret_field(model: type[BaseModel], location: Sequence[str | int]) -> bool:
+    """Whether the value at ``location`` of ``model`` is (or is within) a ``SecretStr`` field."""
+    current: Any = model
+    for part in location:
+        if _mentions_secret(current):
+            return True
+        tables = [option for option in (current, *get_args(current)) if _is_model(option)]
+        if tables and part in tables[0].model_fields:  # a table, or an optional one
+            current = tables[0].model_fields[str(part)].annotation
+        elif get_origin(current) in (dict, list):
+            current = get_args(current)[-1]
+    return _mentions_secret(current)
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _mentions_secret(annotation: Any) -> bool:
+    if annotation is SecretStr:
+        return True
+    return any(_mentions_secret(argument) for argument in get_args(annotation))
 
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -412,9 +486,11 @@ def parse_config(text: str, source: str = "<config>") -> HostConfig:
     except _SecretError as exc:
         raise ConfigError(source, [exc.problem]) from None
     try:
-        return validate_as_written(HostConfig, expanded)
+        config = validate_as_written(HostConfig, expanded)
     except ValidationError as exc:
-        raise ConfigError(source, problems_from_validation(exc, HostConfig)) from None
+        raise ConfigError(source, problems_from_validation(exc, HostConfig, written=raw)) from None
+    config._written = raw
+    return config
 
 
 def load_config(path: Path | None) -> HostConfig:

@@ -67,6 +67,9 @@ class TextFormatter(logging.Formatter):
 
 
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message"}
+_NOT_FIELDS = _STANDARD_ATTRIBUTES | {"color_message"}
+"""What a JSON record leaves out: the standard attributes it renders its own way, and uvicorn's
+``color_message``, its message again with terminal colour codes."""
 
 
 class JsonFormatter(logging.Formatter):
@@ -80,9 +83,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        document.update(
-            (key, value) for key, value in vars(record).items() if key not in _STANDARD_ATTRIBUTES
-        )
+        document.update((key, value) for key, value in vars(record).items() if key not in _NOT_FIELDS)
         if record.exc_info:
             document["exception"] = self.formatException(record.exc_info)
         return json.dumps(document, default=str)
@@ -99,3 +100,7 @@ def configure_logging(level: str, log_format: LogFormat = "text") -> None:
     # manager, which serves only sessionless requests here, would announce a "session manager".
     for chatty in ("httpx2", "httpcore2", "mcp.server.streamable_http_manager"):
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
+    # uvicorn's start-up and shutdown lines ("Waiting for application startup." ...) would
+    # trail the host's own start-up block: shown at debug level only.
+    if logging.getLogger().level > logging.DEBUG:
+        logging.getLogger("uvicorn.error").setLevel(max(logging.WARNING, logging.getLogger().level))

@@ -10,11 +10,13 @@ failed and the others go on.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from mcp_host.config import (
     HOST_PLUGIN_KEYS,
+    NOT_WRITTEN,
     HostConfig,
     LimitsSection,
     PluginEntry,
@@ -59,7 +61,7 @@ def _unknown_plugins(plugins: PluginManager, config: HostConfig) -> list[Problem
 
 def _configure_one(plugins: PluginManager, record: PluginRecord, config: HostConfig) -> list[Problem]:
     entry = config.plugin_entry(record.name)
-    problems = validate_settings(plugins, record, entry)
+    problems = validate_settings(plugins, record, entry, config.written("plugins", record.name))
     if problems or not record.is_loaded:
         return problems
     collector = Collector(prefix=entry.prefix, disabled_tools=frozenset(entry.disabled_tools))
@@ -100,9 +102,12 @@ def _configure_one(plugins: PluginManager, record: PluginRecord, config: HostCon
     ]
 
 
-def validate_settings(plugins: PluginManager, record: PluginRecord, entry: PluginEntry) -> list[Problem]:
+def validate_settings(
+    plugins: PluginManager, record: PluginRecord, entry: PluginEntry, written: Any = NOT_WRITTEN
+) -> list[Problem]:
     """Validate the plugin's table against its model: the user's mistakes are problems,
-    a plugin whose own model or defaults do not work has failed."""
+    a plugin whose own model or defaults do not work has failed. ``written`` is the table
+    as the file wrote it, to quote rejected values without expanding secrets."""
     key_path = ("plugins", record.name)
     try:
         model = plugins.call(record, "plugin_settings")
@@ -120,7 +125,7 @@ def validate_settings(plugins: PluginManager, record: PluginRecord, entry: Plugi
         record.settings = validate_as_written(model, entry.settings)
     except ValidationError as exc:
         if entry.settings:
-            return _with_host_keys(problems_from_validation(exc, model, key_path))
+            return _with_host_keys(problems_from_validation(exc, model, key_path, written))
         plugins.fail(record, f"its default settings are invalid: {exc.errors()[0]['msg']}")
     return []
 

@@ -66,8 +66,8 @@ def transport_security(bind_host: str, settings: SecuritySection) -> TransportSe
         origins = settings.allowed_origins
     else:
         origins = [f"{scheme}://{host}" for scheme in ("http", "https") for host in hosts]
-    logger.info("accepted Host headers: %s", ", ".join(hosts))
-    logger.info("accepted Origin headers: %s (and requests without one)", ", ".join(origins))
+    logger.debug("accepted Host headers: %s", ", ".join(hosts))
+    logger.debug("accepted Origin headers: %s (and requests without one)", ", ".join(origins))
     return TransportSecuritySettings(
         enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
     )

@@ -20,6 +20,7 @@ import uvicorn
 
 from mcp_host.addresses import url_host
 from mcp_host.app import create_app
+from mcp_host.banner import log_banner
 from mcp_host.cluster import ClusterUnavailable
 from mcp_host.cluster import workers as worker_processes
 from mcp_host.config import HostConfig
@@ -175,18 +176,7 @@ async def _serve(host: Host, sockets: list[socket.socket], stack: Stack, strict:
             )
         )
         bound_host, bound_port = listener.getsockname()[:2]
-        _log_urls(host, f"http://{url_host(bound_host)}:{bound_port}{settings.root_path}")
-        logger.info("running with %s", stack.describe())
+        log_banner(host, f"http://{url_host(bound_host)}:{bound_port}{settings.root_path}", stack.describe())
         _keep_startup_objects_out_of_gc()
         await server.serve(sockets=sockets)
     logger.info("stopped")
-
-
-def _log_urls(host: Host, base_url: str) -> None:
-    """One ``serving`` event per server, its URLs as fields (``mcp_host.testing`` reads them)."""
-    for blueprint in host.blueprints.values():
-        name, tools = blueprint.profile.name, len(blueprint.tools)
-        sse_url, mcp_url = base_url + blueprint.sse_path, base_url + blueprint.mcp_path
-        fields = {"event": "serving", "server": blueprint.key, "sse_url": sse_url, "mcp_url": mcp_url}
-        logger.info("serving %r (%d tools) at %s", name, tools, sse_url, extra=fields)
-        logger.info("serving %r over Streamable HTTP at %s", name, mcp_url)

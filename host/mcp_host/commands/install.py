@@ -84,14 +84,10 @@ def _install(args: argparse.Namespace) -> int:
 
     before = fingerprints()
     _progress(f"installing {', '.join([*args.packages, *args.editable])} with pip")
-    pip = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    if pip.returncode != 0:
-        sys.stderr.write(pip.stdout + pip.stderr)
-        print(
-            f"mcp-host install: pip failed (exit code {pip.returncode}); nothing was checked", file=sys.stderr
-        )
+    returncode = _run_pip(command)
+    if returncode != 0:
+        print(f"mcp-host install: pip failed (exit code {returncode}); nothing was checked", file=sys.stderr)
         return EXIT_FAILURE
-    sys.stderr.write(pip.stderr)  # pip's warnings, e.g. that a wheel was already installed
 
     _progress("checking that the installed plugins load")
     try:
@@ -100,6 +96,19 @@ def _install(args: argparse.Namespace) -> int:
         print(f"mcp-host install: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     return _report(check)
+
+
+def _run_pip(command: list[str]) -> int:
+    """Run pip with its output shown as it comes (downloads and builds take a while), on
+    stderr: stdout is the report on the plugins."""
+    sys.stderr.flush()
+    try:
+        stderr = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # stderr replaced by something with no file
+        pip = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        sys.stderr.write(pip.stdout + pip.stderr)
+        return pip.returncode
+    return subprocess.run(command, stdout=stderr, stderr=stderr, stdin=subprocess.DEVNULL).returncode
 
 
 def _progress(step: str) -> None:
