@@ -282,9 +282,11 @@ class HostDidNotStart(RuntimeError):
 @dataclass
 class LiveHost:
     process: subprocess.Popen[str]
-    urls: dict[str, dict[str, str]] = field(default_factory=dict)
-    """The URLs of each server, by its key (``"default"`` or the name in ``[servers.<name>]``)
-    and transport (``"sse"``, ``"mcp"``), as the host's ``serving`` events give them."""
+    urls: dict[str, str] = field(default_factory=dict)
+    """SSE URL of each server, by its key: ``"default"`` or the name in ``[servers.<name>]``."""
+    mcp_urls: dict[str, str] = field(default_factory=dict)
+    """Streamable HTTP URL of each server, by its key. Both as the host's ``serving`` events
+    give them."""
     log_lines: list[str] = field(default_factory=list)
     """The host's log, in the text format (without the time), or as JSON objects when its
     ``args`` ask for ``--log-format json``."""
@@ -292,15 +294,15 @@ class LiveHost:
 
     def sse_url(self, server: str = DEFAULT_SERVER) -> str:
         """The HTTP+SSE endpoint of ``server``: ``…/sse`` or ``…/servers/<name>/sse``."""
-        return self.urls[server]["sse"]
+        return self.urls[server]
 
     def mcp_url(self, server: str = DEFAULT_SERVER) -> str:
         """The Streamable HTTP endpoint of ``server``: ``…/mcp`` or ``…/servers/<name>/mcp``."""
-        return self.urls[server]["mcp"]
+        return self.mcp_urls[server]
 
     @property
     def base_url(self) -> str:
-        url = self.sse_url(next(iter(self.urls)))
+        url = next(iter(self.urls.values()))
         return url[: url.index("/", len("http://"))]
 
     def url(self, path: str) -> str:
@@ -415,7 +417,9 @@ def _read_lines(process: subprocess.Popen[str], host: LiveHost) -> None:
         else:
             host.log_lines.extend(_as_text(record).splitlines())
         if record is not None and record.get("event") == "serving":
-            host.urls[str(record["server"])] = {"sse": str(record["sse_url"]), "mcp": str(record["mcp_url"])}
+            # mcp_urls first: run_host waits on urls, and then both are there.
+            host.mcp_urls[str(record["server"])] = str(record["mcp_url"])
+            host.urls[str(record["server"])] = str(record["sse_url"])
 
 
 def _json_record(line: str) -> dict[str, Any] | None:

@@ -7,12 +7,7 @@ import sys
 
 from mcp_host.blueprints import ServerBlueprint
 from mcp_host.commands.common import EXIT_OK, EXIT_USAGE, add_config_argument, prepare
-from mcp_host.doctor.client_limits import (
-    CURSOR_NAME_LIMIT,
-    CURSOR_TOOL_LIMIT,
-    cursor_drops,
-    too_many_for_cursor,
-)
+from mcp_host.doctor import client_limits
 from mcp_host.plugins import PluginStatus
 
 NAME = "check"
@@ -27,16 +22,17 @@ def client_warnings(blueprint: ServerBlueprint) -> list[str]:
     """Where a client would stumble over this server, though nothing is wrong with it."""
     warnings = []
     key = blueprint.profile.name
-    for tool, length in cursor_drops(key, (tool.name for tool in blueprint.tools)).items():
+    for tool, length in client_limits.cursor_drops(key, (tool.name for tool in blueprint.tools)).items():
         warnings.append(
             f"server {blueprint.key!r}: Cursor drops tool {tool!r}: with the server key {key!r} "
-            f"its name is {length} characters, over {CURSOR_NAME_LIMIT}; "
+            f"its name is {length} characters, over {client_limits.CURSOR_NAME_LIMIT}; "
             "shorten the server's name or the tool's (a shorter plugin prefix)"
         )
-    if too_many_for_cursor(len(blueprint.tools)):
+    if client_limits.too_many_for_cursor(len(blueprint.tools)):
         warnings.append(
-            f"server {blueprint.key!r} offers {len(blueprint.tools)} tools; past {CURSOR_TOOL_LIMIT} "
-            "Cursor warns and picks tools less well: split them into named servers ([servers.NAME])"
+            f"server {blueprint.key!r} offers {len(blueprint.tools)} tools; "
+            f"past {client_limits.CURSOR_TOOL_LIMIT} Cursor warns and picks tools less well: "
+            "split them into named servers ([servers.NAME])"
         )
     return warnings
 
