@@ -94,6 +94,11 @@ def mcp_routes(
             ),
         )
         streamable_servers.append(streamable)
+        messages: ASGIApp = sse.handle_message
+        mcp: ASGIApp = streamable
+        if host.cluster is not None:
+            # Requests for sessions another process owns go there; the transports never know.
+            messages, mcp = host.cluster.wrap_messages(messages), host.cluster.wrap_streamable(mcp)
         # Instances, not functions: Starlette then passes the raw ASGI call through.
         routes.append(
             Route(
@@ -102,8 +107,8 @@ def mcp_routes(
                 methods=["GET"],
             )
         )
-        routes.append(Mount(blueprint.messages_path, app=protect(sse.handle_message, key)))
+        routes.append(Mount(blueprint.messages_path, app=protect(messages, key)))
         routes.append(
-            Route(blueprint.mcp_path, endpoint=protect(streamable, key), methods=["GET", "POST", "DELETE"])
+            Route(blueprint.mcp_path, endpoint=protect(mcp, key), methods=["GET", "POST", "DELETE"])
         )
     return routes, streamable_servers

@@ -15,11 +15,11 @@ from mcp.server.request_state import RequestStateSecurity
 from mcp_host.blueprints import ServerBlueprint, build_blueprints
 from mcp_host.changes import ChangeFeed, PluginChanges
 from mcp_host.config import ConfigError, HostConfig, Problem
+from mcp_host.live_sessions import SessionRegistry
 from mcp_host.metrics import HostMetrics
 from mcp_host.plugin_config import configure_plugins
 from mcp_host.plugins import PluginManager
 from mcp_host.servers import ServerFactory, SessionlessOptions
-from mcp_host.session import SessionRegistry
 from mcp_host.version import host_version
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ class Host:
         self.sessions = SessionRegistry(limits.max_sessions)
         if self.config.cluster is not None:
             self.cluster = _cluster_node(self.config, self.source)
-            self.sessions.routing = self.cluster
+            self.sessions.claims = self.cluster
         self.metrics = HostMetrics(self.sessions, self.plugins)
         self.factory = ServerFactory(
             self.plugins,

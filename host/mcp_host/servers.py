@@ -36,10 +36,11 @@ from mcp_host.blueprints import ServerBlueprint
 from mcp_host.call_report import Outcome, close_report, open_report
 from mcp_host.changes import ChangeFeed
 from mcp_host.completions import CompletionDispatcher
+from mcp_host.live_sessions import SessionRegistry
 from mcp_host.log_level import FilteredWriteStream, SessionLogLevel
 from mcp_host.metrics import HostMetrics
 from mcp_host.plugins import PluginFailure, PluginManager, PluginRecord
-from mcp_host.session import HostSession, SessionRegistry, acting_for
+from mcp_host.session import HostSession, acting_for
 
 logger = logging.getLogger(__name__)
 

@@ -1,11 +1,9 @@
-"""Client sessions: what the host knows about each connected client, and who can see it.
+"""A client's session as plugins see it: ``PluginSession`` and ``current_session()``.
 
 A ``HostSession`` exists from the moment a client's MCP server starts until its connection
-ends. The ``SessionRegistry`` is the one place that knows which sessions are live in this
-process; transports register and unregister sessions through it. When several processes
-share their sessions (``[cluster]``), its ``routing`` tells the others which process owns
-which session, and hands them requests for sessions owned elsewhere; without it, nothing
-about a session ever leaves the process.
+ends (for a sessionless 2026-07-28 request, for that request); each plugin sees it through a
+``PluginSession`` of its own. Which sessions are live, and whether a new one may open, is
+``mcp_host.live_sessions``'s business.
 """
 
 from __future__ import annotations
@@ -15,9 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
-
-from starlette.types import ASGIApp, Receive, Scope, Send
+from typing import Any
 
 
 @dataclass
@@ -112,114 +108,3 @@ def acting_for(session: PluginSession) -> Iterator[None]:
         yield
     finally:
         _current.reset(token)
-
-
-class SessionRouting(Protocol):
-    """Routing of sessions between the processes of a cluster (``mcp_host.cluster``).
-
-    A transport claims a session id before the client learns it, so that every process can
-    find the owner from the client's first request on, and releases it when the session
-    ends. A request for a session this process does not hold goes to ``forward_*``.
-    """
-
-    def refusal(self) -> str | None:
-        """Why no new session can be opened now (the routing store is unreachable), if so."""
-        ...
-
-    async def claim(self, session_id: str, deliver: ASGIApp | None = None) -> bool:
-        """Publish this process as the session's owner; ``False`` if that failed.
-
-        ``deliver`` is the ASGI app that takes a message POSTed for the session (HTTP+SSE),
-        for messages other processes hand over.
-        """
-        ...
-
-    def release(self, session_id: str) -> None:
-        """The session ended: stop routing to it."""
-        ...
-
-    def owns(self, session_id: str) -> bool:
-        """Whether the session is claimed by this process."""
-        ...
-
-    async def forward_message(self, session_id: str, scope: Scope, receive: Receive, send: Send) -> None:
-        """Hand a ``POST .../messages/`` to the process that owns the session, and answer it."""
-        ...
-
-    async def forward_request(self, session_id: str, scope: Scope, receive: Receive, send: Send) -> None:
-        """Proxy a Streamable HTTP request to the process that owns the session."""
-        ...
-
-
-class SessionRefused(Exception):
-    """No new session can be opened now; the message says why, for the log and the client."""
-
-
-class Admission:
-    """A client's place under ``max_sessions``, held from its first request until its
-    connection or session ends. ``release()`` gives it back; releasing twice is harmless."""
-
-    __slots__ = ("_registry",)
-
-    def __init__(self, registry: SessionRegistry) -> None:
-        self._registry: SessionRegistry | None = registry
-
-    def release(self) -> None:
-        if self._registry is not None:
-            self._registry._admitted -= 1
-            self._registry = None
-
-
-class SessionRegistry:
-    """The live sessions of this process, and admission of new ones up to ``max_sessions``."""
-
-    def __init__(self, max_sessions: int | None = None) -> None:
-        self._sessions: dict[str, HostSession] = {}
-        self._admitted = 0
-        self.max_sessions = max_sessions
-        self.routing: SessionRouting | None = None
-        """Set when sessions are shared with other processes; ``None`` for a lone process."""
-
-    def is_full(self) -> bool:
-        return self.max_sessions is not None and self._admitted >= self.max_sessions
-
-    def admission_refusal(self) -> str | None:
-        """Why a new session cannot be opened right now, or ``None`` if it can."""
-        if self.is_full():
-            return f"the host is serving its maximum of {self.max_sessions} sessions; try again later"
-        if self.routing is not None:
-            return self.routing.refusal()
-        return None
-
-    def admit(self) -> Admission:
-        """Take a place for a new client, or raise ``SessionRefused``.
-
-        The place counts from this moment, before the client's server exists, and nothing
-        awaits between the check and the taking: clients connecting together cannot
-        overshoot the limit, and admission needs no lock.
-        """
-        refusal = self.admission_refusal()
-        if refusal is not None:
-            raise SessionRefused(refusal)
-        self._admitted += 1
-        return Admission(self)
-
-    def add(self, session: HostSession) -> None:
-        self._sessions[session.id] = session
-
-    def remove(self, session_id: str) -> None:
-        self._sessions.pop(session_id, None)
-
-    def get(self, session_id: str) -> HostSession | None:
-        return self._sessions.get(session_id)
-
-    def __len__(self) -> int:
-        return len(self._sessions)
-
-    def counts(self) -> dict[str, dict[str, int]]:
-        """Open sessions by server and transport."""
-        result: dict[str, dict[str, int]] = {}
-        for session in self._sessions.values():
-            by_transport = result.setdefault(session.server, {})
-            by_transport[session.transport] = by_transport.get(session.transport, 0) + 1
-        return result

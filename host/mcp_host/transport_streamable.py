@@ -32,8 +32,6 @@ from mcp.shared.inbound import MCP_PROTOCOL_VERSION_HEADER
 from mcp_types import (
     INTERNAL_ERROR,
     INVALID_REQUEST,
-    ErrorData,
-    JSONRPCError,
 )
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from starlette.requests import Request
@@ -43,27 +41,15 @@ from starlette.types import Message, Receive, Scope, Send
 from mcp_host.asgi import CompletingSend
 from mcp_host.background import Background
 from mcp_host.blueprints import ServerBlueprint
+from mcp_host.jsonrpc_errors import jsonrpc_error, session_not_found
+from mcp_host.live_sessions import Admission, SessionRefused, SessionRegistry
 from mcp_host.servers import ServerFactory
-from mcp_host.session import Admission, HostSession, SessionRefused, SessionRegistry
+from mcp_host.session import HostSession
 from mcp_host.transport_modern import SessionlessRequests
 
 logger = logging.getLogger(__name__)
 
 TRANSPORT = "streamable-http"
-
-
-def jsonrpc_error(message: str, status_code: int, code: int, data: object = None) -> Response:
-    error = JSONRPCError(jsonrpc="2.0", id=None, error=ErrorData(code=code, message=message, data=data))
-    return Response(
-        error.model_dump_json(by_alias=True, exclude_none=True),
-        status_code=status_code,
-        media_type="application/json",
-    )
-
-
-def session_not_found() -> Response:
-    """The answer for an unknown, ended or foreign session id."""
-    return jsonrpc_error("Session not found", 404, INVALID_REQUEST)
 
 
 @dataclass(frozen=True)
@@ -126,11 +112,6 @@ class StreamableHttpServer:
             await self._open_session(scope, _replay(body, receive), send)
             return
         live = self._live.get(session_id)
-        routing = self._sessions.routing
-        if live is None and routing is not None and not _was_forwarded(scope):
-            # Another process may own it; a request it forwarded here is never sent on again.
-            await routing.forward_request(session_id, scope, receive, send)
-            return
         if live is None or live.owner != _credential(scope):
             # Another credential's session is answered exactly like an unknown one.
             await session_not_found()(scope, receive, send)
@@ -146,8 +127,7 @@ class StreamableHttpServer:
         try:
             admission = self._sessions.admit()
         except SessionRefused as refusal:
-            logger.warning("refused a new session: %s", refusal)
-            await jsonrpc_error(str(refusal), 503, INTERNAL_ERROR)(scope, receive, send)
+            await _refused(refusal)(scope, receive, send)
             return
         session_id = uuid4().hex
         transport = StreamableHTTPServerTransport(
@@ -158,12 +138,10 @@ class StreamableHttpServer:
         self._live[session_id] = _LiveSession(transport, _credential(scope), admission)
         established = False
         try:
-            routing = self._sessions.routing
-            # Claimed before the client learns the id, which it may send to another process next.
-            if routing is not None and not await routing.claim(session_id):
-                logger.warning("refused a new session: its id could not be published to the cluster")
-                message = "cannot accept new sessions now: the session routing store is unreachable"
-                await jsonrpc_error(message, 503, INTERNAL_ERROR)(scope, receive, send)
+            try:
+                await admission.claim(session_id)
+            except SessionRefused as refusal:
+                await _refused(refusal)(scope, receive, send)
                 return
             await self._background.tasks.start(self._run_session, session_id, transport)
             status = await _respond_reporting_status(transport.handle_request, scope, receive, send)
@@ -203,8 +181,6 @@ class StreamableHttpServer:
         live = self._live.pop(session_id, None)
         if live is not None:
             live.admission.release()
-            if self._sessions.routing is not None:
-                self._sessions.routing.release(session_id)
         if not transport.is_terminated:
             with anyio.CancelScope(shield=True):
                 await transport.terminate()
@@ -216,13 +192,8 @@ def _credential(scope: Scope) -> AuthorizationContext | None:
     return authorization_context(user) if isinstance(user, AuthenticatedUser) else None
 
 
-FORWARDED_HEADER = "x-mcp-host-forwarded"
-"""Marks a request one process of a cluster forwarded to the session's owner (``mcp_host.cluster``)."""
-
-
-def _was_forwarded(scope: Scope) -> bool:
-    name = FORWARDED_HEADER.encode()
-    return any(key == name for key, _ in scope["headers"])
+def _refused(refusal: SessionRefused) -> Response:
+    return jsonrpc_error(str(refusal), 503, INTERNAL_ERROR)
 
 
 def _is_initialize(body: bytes) -> bool:

@@ -10,7 +10,9 @@ opened the session: its *owner*. Only routing goes through Redis:
 - ``forward``: Streamable HTTP requests for a session owned elsewhere, proxied to the
   owner's internal listener and streamed back.
 - ``node``: the process's membership: the Redis connection, its loss and recovery, and the
-  ``SessionRouting`` the transports call.
+  ``SessionClaims`` that the live sessions publish themselves through.
+- ``asgi``: the wrappers ``app.py`` puts around the transports' endpoints, which send a
+  request for a session owned elsewhere to its owner; the transports know nothing of this.
 - ``workers``: ``mcp-host --workers N``, N such processes on one port.
 
 Nothing here is imported unless the config has a ``[cluster]`` table: a lone host never

@@ -16,9 +16,10 @@ import httpx2
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
-from mcp_host.transport_streamable import FORWARDED_HEADER
-
 logger = logging.getLogger(__name__)
+
+FORWARDED_HEADER = "x-mcp-host-forwarded"
+"""Marks a request one process forwarded to the session's owner, so that it goes no further."""
 
 _HOP_BY_HOP = frozenset(
     {

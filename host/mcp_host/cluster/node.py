@@ -1,5 +1,6 @@
-"""This process as a member of a cluster: its Redis connection, and the routing it offers
-the transports (``mcp_host.session.SessionRouting``).
+"""This process as a member of a cluster: its Redis connection, the claims it offers the
+live sessions (``mcp_host.live_sessions.SessionClaims``), and the forwarding behind the
+wrappers of ``mcp_host.cluster.asgi``.
 
 Redis is needed to open a session and to reach a session owned elsewhere, never to serve a
 session's own requests. So when Redis goes away, new sessions are refused with 503 and
@@ -29,11 +30,13 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcp_host.cluster import ClusterUnavailable
+from mcp_host.cluster.asgi import ForwardSseMessages, ForwardStreamableRequests
 from mcp_host.cluster.forward import RequestForwarder
 from mcp_host.cluster.registry import Owner, SessionDirectory
 from mcp_host.cluster.relay import MessageRelay
 from mcp_host.config import ClusterSection
-from mcp_host.transport_streamable import jsonrpc_error, session_not_found
+from mcp_host.jsonrpc_errors import jsonrpc_error, session_not_found
+from mcp_host.live_sessions import CLAIMS_UNREACHABLE
 
 logger = logging.getLogger(__name__)
 
@@ -142,10 +145,10 @@ class ClusterNode:
             await self._forwarder.aclose()
             await redis.aclose()
 
-    # --- SessionRouting -------------------------------------------------------------------
+    # --- SessionClaims -------------------------------------------------------------------
 
     def refusal(self) -> str | None:
-        return None if self._available else f"cannot accept new sessions now: {UNREACHABLE}"
+        return None if self._available else CLAIMS_UNREACHABLE
 
     def owns(self, session_id: str) -> bool:
         return session_id in self._claimed
@@ -177,6 +180,17 @@ class ClusterNode:
             # the key expires.
             self._releasing.add(session_id)
             self._task_group.start_soon(self._unregister, session_id)
+
+    # --- forwarding (mcp_host.cluster.asgi) -------------------------------------------------
+
+    def wrap_streamable(self, app: ASGIApp) -> ASGIApp:
+        """``app`` (a server's ``/mcp``), with requests for sessions owned elsewhere sent there."""
+        return ForwardStreamableRequests(app, self)
+
+    def wrap_messages(self, app: ASGIApp) -> ASGIApp:
+        """``app`` (a server's ``/messages/``), with messages for sessions owned elsewhere
+        handed over."""
+        return ForwardSseMessages(app, self)
 
     async def forward_message(self, session_id: str, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] != "POST":
