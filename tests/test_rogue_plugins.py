@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+import signal
 
+import anyio
 import httpx2
 import pytest
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
 from mcp_host.testing import run_host
+
+from .wire import open_mcp_session
 
 pytestmark = pytest.mark.anyio
 
@@ -62,3 +66,63 @@ async def test_plain_def_tools_never_take_more_than_max_tool_threads(rogue_env):
     assert (
         'mcp_host_tool_calls_total{outcome="timeout",server="default",tool="rogue_sync_block"} 2.0' in metrics
     )
+
+
+def _events(path) -> list[dict]:
+    import json
+
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+async def test_a_hanging_session_ended_hook_starves_no_other_plugin_and_is_named(rogue_env, tmp_path):
+    counter_events, rogue_events = tmp_path / "counter.jsonl", tmp_path / "rogue.jsonl"
+    config = (
+        f"[plugins.counter]\nevents_file = '{counter_events}'\n\n"
+        f"[plugins.rogue]\nhang_on_session_end_s = 600\nevents_file = '{rogue_events}'\n"
+    )
+    with run_host(config, python=rogue_env.python) as host:
+        async with (
+            streamable_http_client(host.mcp_url()) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            session_id = _text(await session.call_tool("whoami", {}))
+        host.wait_for_log(
+            rf"plugin 'rogue': session_ended of session {session_id} took over \d+ s and was cut short"
+        )
+        host.wait_for_log(rf"session {session_id} closed")
+    assert {"event": "ended", "session": session_id} in _events(counter_events)
+    assert {"plugin": "rogue", "event": "session_ended hangs", "session": session_id} in _events(rogue_events)
+
+
+async def test_a_hanging_host_stopping_hook_holds_shutdown_to_its_grace(rogue_env, tmp_path):
+    rogue_events = tmp_path / "rogue.jsonl"
+    config = (
+        "[server]\nshutdown_grace_s = 1\n\n"
+        "[plugins.rogue]\nhang_on_stop_s = 600\nhang_on_session_end_s = 600\n"
+        f"events_file = '{rogue_events}'\n"
+    )
+    with run_host(config, python=rogue_env.python) as host:
+        async with httpx2.AsyncClient(timeout=10) as http:
+            # The host stops with this session open: its session_ended hangs, then host_stopping.
+            await open_mcp_session(http, host.mcp_url())
+            exit_code = await anyio.to_thread.run_sync(lambda: host.stop(timeout=30))
+    assert exit_code == 0
+    host.wait_for_log(r"plugin 'rogue': host_stopping took over 1 s and was cut short")
+
+
+async def test_sighup_stops_the_host_gracefully_with_every_ending_hook(rogue_env, tmp_path):
+    counter_events, rogue_events = tmp_path / "counter.jsonl", tmp_path / "rogue.jsonl"
+    config = (
+        f"[plugins.counter]\nevents_file = '{counter_events}'\n\n"
+        f"[plugins.rogue]\nevents_file = '{rogue_events}'\n"
+    )
+    with run_host(config, python=rogue_env.python) as host:
+        async with httpx2.AsyncClient(timeout=10) as http:
+            await open_mcp_session(http, host.mcp_url())
+            host.process.send_signal(signal.SIGHUP)
+            exit_code = await anyio.to_thread.run_sync(lambda: host.process.wait(30))
+    assert exit_code == 0
+    assert [event["event"] for event in _events(counter_events)] == ["started", "ended"]
+    assert [event["event"] for event in _events(rogue_events)] == ["session_ended", "host_stopping"]
+    host.wait_for_log("SIGHUP: stopping as for SIGTERM")

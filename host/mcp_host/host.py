@@ -20,6 +20,7 @@ from mcp_host.metrics import HostMetrics
 from mcp_host.plugin_config import configure_plugins
 from mcp_host.plugins import PluginManager
 from mcp_host.servers import ServerFactory, SessionlessOptions
+from mcp_host.shutdown import MIN_STOP_HOOK_BUDGET_S, ShutdownClock
 from mcp_host.version import host_version
 
 if TYPE_CHECKING:
@@ -46,6 +47,8 @@ class Host:
     cluster: ClusterNode | None = field(init=False, default=None)
     """This process's membership of a cluster, with ``[cluster]`` in the config."""
     changes: ChangeFeed = field(init=False, default_factory=ChangeFeed)
+    shutdown: ShutdownClock = field(init=False)
+    """Counts ``shutdown_grace_s`` down from the stop signal."""
     request_state_keys: list[bytes] = field(init=False)
     """Seal the ``requestState`` of multi-round 2026-07-28 calls. Made here, before
     ``--workers`` forks, when the config names none, so that every worker opens what
@@ -53,6 +56,7 @@ class Host:
 
     def __post_init__(self) -> None:
         limits = self.config.limits
+        self.shutdown = ShutdownClock(self.config.server.shutdown_grace_s)
         self.sessions = SessionRegistry(limits.max_sessions)
         if self.config.cluster is not None:
             self.cluster = _cluster_node(self.config, self.source)
@@ -65,6 +69,7 @@ class Host:
             host_version(),
             limits.max_concurrent_calls,
             self.changes,
+            self.shutdown,
         )
         configured = self.config.security.request_state_keys
         if configured:
@@ -142,7 +147,8 @@ class Host:
                 yield
             finally:
                 self.ready = False
-                await self.plugins.stop()
+                # A plugin's host_stopping that hangs is cut short: the process must exit.
+                await self.plugins.stop(max(self.shutdown.remaining(), MIN_STOP_HOOK_BUDGET_S))
 
 
 def _cluster_node(config: HostConfig, source: str) -> ClusterNode:

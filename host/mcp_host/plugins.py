@@ -21,6 +21,7 @@ from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pluggy
 from pydantic import BaseModel
 
@@ -210,13 +211,49 @@ class PluginManager:
             except PluginFailure as exc:
                 self.fail(record, str(exc))
 
-    async def stop(self) -> None:
-        """Run ``host_stopping`` for every plugin that started; failures are only logged."""
-        for record in list(self.loaded()):
-            try:
-                await self.call_async(record, "host_stopping", settings=record.settings)
-            except PluginFailure as exc:
-                logger.error("plugin %r (%s): %s", record.name, record.origin, exc)
+    async def stop(self, budget_s: float) -> None:
+        """Run ``host_stopping`` for every plugin that started, each within ``budget_s``;
+        failures are only logged."""
+        await self.call_each_within(
+            list(self.loaded()), "host_stopping", budget_s, lambda record: {"settings": record.settings}
+        )
+
+    async def call_each_within(
+        self,
+        records: list[PluginRecord],
+        hook_name: str,
+        budget_s: float,
+        arguments: Callable[[PluginRecord], dict[str, Any]],
+        context: str = "",
+    ) -> None:
+        """Call an ending hook of every plugin in ``records``, side by side, each on a time
+        budget of its own and shielded from cancellation (they run as things shut down).
+
+        A plugin that fails or overruns is logged by name (``context`` says where, e.g. "of
+        session X") and cut short; the others run to their end regardless. A hook that blocks
+        the event loop instead of awaiting cannot be cut short: the stall watchdog reports it.
+        """
+
+        async def call_one(record: PluginRecord) -> None:
+            with anyio.move_on_after(budget_s) as budget:
+                try:
+                    await self.call_async(record, hook_name, **arguments(record))
+                except PluginFailure as exc:
+                    logger.error("plugin %r: %s%s: %s", record.name, hook_name, context, exc)
+            if budget.cancelled_caught:
+                logger.error(
+                    "plugin %r: %s%s took over %g s and was cut short",
+                    record.name,
+                    hook_name,
+                    context,
+                    budget_s,
+                    extra={"event": "hook_overrun", "plugin": record.name, "hook": hook_name},
+                )
+
+        with anyio.CancelScope(shield=True):
+            async with anyio.create_task_group() as group:
+                for record in records:
+                    group.start_soon(call_one, record)
 
     def failed(self) -> list[PluginRecord]:
         return [record for record in self.records.values() if record.status is PluginStatus.FAILED]

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import uuid4
 
-import anyio
 from mcp.server.caching import CacheableMethod, CacheHint
 from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
@@ -41,6 +40,7 @@ from mcp_host.log_level import FilteredWriteStream, SessionLogLevel
 from mcp_host.metrics import HostMetrics
 from mcp_host.plugins import PluginFailure, PluginManager, PluginRecord
 from mcp_host.session import HostSession, acting_for
+from mcp_host.shutdown import ShutdownClock
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,8 @@ TRANSPORT = "streamable-http"
 """The only transport that carries sessionless (2026-07-28) requests."""
 
 SESSION_ENDED_BUDGET_S = 5.0
-"""How long the plugins' ``session_ended`` hooks may take together, shielded from cancellation."""
+"""How long each plugin's ``session_ended`` hook may take (they run side by side, shielded
+from cancellation); less when the host is stopping and its grace has less left."""
 
 
 class ServerFactory:
@@ -62,6 +63,7 @@ class ServerFactory:
         version: str,
         max_concurrent_calls: int,
         changes: ChangeFeed,
+        shutdown: ShutdownClock | None = None,
     ) -> None:
         self.plugins = plugins
         self.sessions = sessions
@@ -69,6 +71,7 @@ class ServerFactory:
         self.version = version
         self.max_concurrent_calls = max_concurrent_calls
         self.changes = changes
+        self.shutdown = shutdown or ShutdownClock(0.0)
 
     def build(self, blueprint: ServerBlueprint, session: HostSession) -> MCPServer[Any]:
         """The server of one client session: its lifespan is the session's."""
@@ -194,14 +197,7 @@ class ServerFactory:
         finally:
             if enders := self._implementers("session_ended", blueprint):
                 # Shielded: a session ends by cancellation as often as not.
-                with anyio.move_on_after(SESSION_ENDED_BUDGET_S, shield=True) as budget:
-                    await self._call_session_hooks("session_ended", enders, session)
-                if budget.cancelled_caught:
-                    logger.error(
-                        "session %s: session_ended hooks took over %s s and were cut short",
-                        session.id,
-                        SESSION_ENDED_BUDGET_S,
-                    )
+                await self._end_session_hooks(enders, session)
             session.plugin_state.clear()
             self.changes.leave(session.id)
             self.sessions.remove(session.id)
@@ -224,12 +220,22 @@ class ServerFactory:
             yield
         finally:
             if implements(record, "session_ended"):
-                with anyio.move_on_after(SESSION_ENDED_BUDGET_S, shield=True):
-                    await self._call_session_hooks("session_ended", [record], session)
+                await self._end_session_hooks([record], session)
             session.plugin_state.clear()
 
     def _implementers(self, hook: str, blueprint: ServerBlueprint) -> list[PluginRecord]:
         return [record for record in blueprint.plugins if self.plugins.implements(record, hook)]
+
+    async def _end_session_hooks(self, plugins: list[PluginRecord], session: HostSession) -> None:
+        """Each plugin's ``session_ended`` on its own budget, side by side, so that one plugin
+        that hangs neither starves the others nor holds the host's stop past its grace."""
+        await self.plugins.call_each_within(
+            plugins,
+            "session_ended",
+            self.shutdown.budget(SESSION_ENDED_BUDGET_S),
+            lambda record: {"session": session.for_plugin(record.name), "settings": record.settings},
+            f" of session {session.id}",
+        )
 
     async def _call_session_hooks(self, hook: str, plugins: list[PluginRecord], session: HostSession) -> None:
         """A plugin's failing session hook is logged; the session and the other plugins go on."""

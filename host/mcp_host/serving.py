@@ -15,6 +15,7 @@ import signal
 import socket
 import sys
 import threading
+from types import FrameType
 
 import uvicorn
 
@@ -26,6 +27,7 @@ from mcp_host.cluster import workers as worker_processes
 from mcp_host.config import HostConfig
 from mcp_host.exit_codes import EXIT_FAILURE, EXIT_OK
 from mcp_host.host import Host, StrictModeError, prepare_host
+from mcp_host.shutdown import ShutdownClock
 from mcp_host.stack import Stack, StackUnavailable, choose_stack
 
 logger = logging.getLogger("mcp_host")
@@ -160,11 +162,21 @@ async def _serve(host: Host, sockets: list[socket.socket], stack: Stack, strict:
         if server is None or not server.started:
             raise KeyboardInterrupt
 
+    def on_hangup(signum: int, frame: object) -> None:
+        # By default SIGHUP kills the process on the spot, skipping every plugin's ending
+        # hooks. Until the config can be reloaded, it stops the host as SIGTERM does.
+        logger.info("SIGHUP: stopping as for SIGTERM (the config is not reloaded)")
+        if server is None or not server.started:
+            raise KeyboardInterrupt
+        server.handle_exit(signal.SIGTERM, None)
+
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, on_stop_signal)
+    signal.signal(signal.SIGHUP, on_hangup)
     async with host.running(strict=strict):
         # Built now that the plugins have started: the blueprints are final.
-        server = uvicorn.Server(
+        server = _Server(
+            host.shutdown,
             uvicorn.Config(
                 create_app(host),
                 http=stack.http,
@@ -173,10 +185,22 @@ async def _serve(host: Host, sockets: list[socket.socket], stack: Stack, strict:
                 root_path=settings.root_path,
                 timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_s),
                 lifespan="on",
-            )
+            ),
         )
         bound_host, bound_port = listener.getsockname()[:2]
         log_banner(host, f"http://{url_host(bound_host)}:{bound_port}{settings.root_path}", stack.describe())
         _keep_startup_objects_out_of_gc()
         await server.serve(sockets=sockets)
     logger.info("stopped")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, starting the host's shutdown clock when a stop signal arrives."""
+
+    def __init__(self, shutdown: ShutdownClock, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self._shutdown = shutdown
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self._shutdown.begin()
+        super().handle_exit(sig, frame)

@@ -25,19 +25,38 @@ def fake_meteo() -> Iterator[FakeOpenMeteo]:
     fake.close()
 
 
-@pytest.fixture(scope="module")
-def weather_host(fake_meteo: FakeOpenMeteo) -> Iterator[LiveHost]:
-    """One host for the module: every client connects to it, each with its own session."""
-    config = f"""
+NAMED_SERVER = "weather"
+"""A named server beside the default one, at /servers/weather/mcp."""
+
+
+def _weather_config(fake: FakeOpenMeteo) -> str:
+    return f"""
 [server]
 name = "weather-host"
 
+[servers.{NAMED_SERVER}]
+name = "weather"
+plugins = ["weather"]
+
 [plugins.weather]
 cache_ttl_s = 0
-geocoding_url = "{fake_meteo.geocoding_url}"
-forecast_url = "{fake_meteo.forecast_url}"
+geocoding_url = "{fake.geocoding_url}"
+forecast_url = "{fake.forecast_url}"
 """
-    with run_host(config) as host:
+
+
+@pytest.fixture(scope="module")
+def weather_host(fake_meteo: FakeOpenMeteo) -> Iterator[LiveHost]:
+    """One host for the module: every client connects to it, each with its own session."""
+    with run_host(_weather_config(fake_meteo)) as host:
+        yield host
+
+
+@pytest.fixture(scope="module")
+def sessionless_host(fake_meteo: FakeOpenMeteo) -> Iterator[LiveHost]:
+    """The same host, for clients of the sessionless revision 2026-07-28 only: no client of
+    the handshake era ever opens a session on it, so any session on it is a defect."""
+    with run_host(_weather_config(fake_meteo)) as host:
         yield host
 
 

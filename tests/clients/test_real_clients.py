@@ -1,13 +1,16 @@
-"""The clients people use, against a real host, over both transports: list tools, get the weather.
+"""The clients people use, against a real host, over both transports and both protocol eras:
+list tools, get the weather.
 
 Each client runs as its users run it: the MCP Inspector's command line, a script on the
 TypeScript SDK (Cursor's stack), and the Python SDK. The weather plugin answers from the
-loopback Open-Meteo fake, so every client's answer can be checked to the degree.
+loopback Open-Meteo fake, so every client's answer can be checked to the degree. The clients of
+the sessionless revision 2026-07-28 are checked from the host's side too: no session opened.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -17,10 +20,12 @@ import httpx2
 import pytest
 from fake_open_meteo import GAZETTEER, FakeOpenMeteo, weather_at
 from mcp import ClientSession
+from mcp.client import Client
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 
 from mcp_host.testing import LiveHost
+from tests.clients.conftest import NAMED_SERVER
 from tests.clients.node import NodeClients
 
 TRANSPORTS = ["sse", "http"]
@@ -29,6 +34,11 @@ TRANSPORTS = ["sse", "http"]
 LISBON = next(place for place in GAZETTEER if place["name"] == "Lisbon")
 LISBON_WEATHER = weather_at(LISBON["latitude"], LISBON["longitude"])
 LISBON_ARGS = json.dumps({"city": "Lisbon"})
+
+MODERN = "2026-07-28"
+"""MCP's current revision: sessionless, no initialize; chosen per request by its header."""
+SERVERS = ["default", NAMED_SERVER]
+"""/mcp, and a named server's /servers/NAME/mcp."""
 
 
 def _url(host: LiveHost, transport: str) -> str:
@@ -157,3 +167,97 @@ async def test_python_sdk_client(transport: str, weather_host: LiveHost, fake: F
     assert initialized.server_info.name == "weather-host"
     _check_tools([tool.model_dump(mode="json", by_alias=True, exclude_none=True) for tool in tools])
     _check_lisbon_weather(json.loads(result.model_dump_json(by_alias=True, exclude_none=True)), fake)
+
+
+# --- the current revision, 2026-07-28: sessionless ------------------------------------------
+
+
+def _new_log(host: LiveHost, since: int, until: str) -> str:
+    """The host's log lines after the first ``since``, once one of them matches ``until``.
+
+    The log is read from the host's output as it comes: waiting for the last line a client
+    caused means every line before it has been read too."""
+    deadline = time.monotonic() + 10
+    while not any(re.search(until, line) for line in host.log_lines[since:]):
+        assert time.monotonic() < deadline, f"no log line matched {until!r}; log:\n{host.log}"
+        time.sleep(0.02)
+    return "\n".join(host.log_lines[since:])
+
+
+def _served_without_a_session(host: LiveHost, server: str, since: int) -> None:
+    """What the host saw of a client of 2026-07-28 that listed tools and got the weather:
+    a tool call on a request of its own, and no session opened, now or left open."""
+    log = _new_log(host, since, rf"tool get_weather on request \w+ \(server '{server}'\)")
+    assert "opened on server" not in log, log
+    assert _sessions(host) == 0
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_mcp_inspector_cli_in_the_current_revision(
+    server: str, sessionless_host: LiveHost, fake: FakeOpenMeteo, node_clients: NodeClients
+):
+    since = len(sessionless_host.log_lines)
+    common = ["--cli", sessionless_host.mcp_url(server), "--transport", "http", "--format", "json"]
+    common += ["--protocol-era", "modern"]
+
+    listed = node_clients.run_json("mcp-inspector", *common, "--method", "tools/list")
+    called = node_clients.run_json(
+        "mcp-inspector",
+        *common,
+        *("--method", "tools/call", "--tool-name", "get_weather", "--tool-arg", "city=Lisbon"),
+    )
+    _check_tools(listed["result"]["tools"])  # type: ignore[index]
+    _check_lisbon_weather(called["result"], fake)  # type: ignore[arg-type]
+    # A 2026-07-28 result names its server in _meta: there is no initialize result to do it.
+    server_info = called["result"]["_meta"]["io.modelcontextprotocol/serverInfo"]  # type: ignore[index]
+    assert server_info["name"] == ("weather-host" if server == "default" else NAMED_SERVER)
+    _served_without_a_session(sessionless_host, server, since)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("server", SERVERS)
+async def test_python_sdk_client_pinned_to_the_current_revision(
+    server: str, sessionless_host: LiveHost, fake: FakeOpenMeteo
+):
+    since = len(sessionless_host.log_lines)
+    async with Client(sessionless_host.mcp_url(server), mode=MODERN) as client:
+        tools = (await client.list_tools()).tools
+        result = await client.call_tool("get_weather", {"city": "Lisbon"})
+        assert client.protocol_version == MODERN
+    _check_tools([tool.model_dump(mode="json", by_alias=True, exclude_none=True) for tool in tools])
+    _check_lisbon_weather(json.loads(result.model_dump_json(by_alias=True, exclude_none=True)), fake)
+    _served_without_a_session(sessionless_host, server, since)
+
+
+@pytest.mark.anyio
+async def test_python_sdk_client_in_auto_mode_takes_the_current_revision_with_no_fallback(
+    sessionless_host: LiveHost, fake: FakeOpenMeteo
+):
+    """``Client(url)``, the SDK's default: it asks ``server/discover`` and falls back to the
+    handshake on anything but a modern answer. Here the first answer must do.
+
+    ``Client(url)`` is ``Client(streamable_http_client(url))``; the HTTP client given to it
+    here only records what goes over the wire, to show the round trips it did not make."""
+    methods: list[str] = []
+    errors: list[object] = []
+
+    async def record_request(request: httpx2.Request) -> None:
+        if request.method == "POST":
+            methods.append(json.loads(request.content)["method"])
+
+    async def record_response(response: httpx2.Response) -> None:
+        if response.headers.get("content-type", "").startswith("application/json"):
+            await response.aread()
+            errors.append(response.json().get("error"))
+
+    since = len(sessionless_host.log_lines)
+    http = httpx2.AsyncClient(event_hooks={"request": [record_request], "response": [record_response]})
+    async with http, Client(streamable_http_client(sessionless_host.mcp_url(), http_client=http)) as client:
+        assert client.protocol_version == MODERN
+        await client.list_tools()
+        result = await client.call_tool("get_weather", {"city": "Lisbon"})
+    _check_lisbon_weather(json.loads(result.model_dump_json(by_alias=True, exclude_none=True)), fake)
+    # One discover, answered at once: no -32022 re-probe, no fallback initialize.
+    assert methods == ["server/discover", "tools/list", "tools/call"]
+    assert errors == [None, None, None]  # every answer was read, and none was an error
+    _served_without_a_session(sessionless_host, "default", since)

@@ -45,6 +45,10 @@ def worker_listener(shared: socket.socket) -> socket.socket:
     return own
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""Each stops every worker gracefully (SIGTERM to each); SIGHUP too, until the config can be reloaded."""
+
+
 def supervise(count: int, run_worker: Callable[[int], int]) -> int:
     """Run ``run_worker(index)`` in ``count`` forked processes until told to stop."""
     children: dict[int, tuple[int, float]] = {}  # pid -> (index, started at)
@@ -56,7 +60,7 @@ def supervise(count: int, run_worker: Callable[[int], int]) -> int:
             code = 1
             try:
                 os.setpgid(0, 0)  # Ctrl-C reaches the parent only, which passes it on once
-                for stop_signal in (signal.SIGINT, signal.SIGTERM):
+                for stop_signal in STOP_SIGNALS:
                     signal.signal(stop_signal, signal.SIG_DFL)
                 _exit_with_parent(os.getppid())
                 code = run_worker(index)
@@ -75,7 +79,7 @@ def supervise(count: int, run_worker: Callable[[int], int]) -> int:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
 
-    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+    for stop_signal in STOP_SIGNALS:
         signal.signal(stop_signal, stop)
     for index in range(count):
         start(index)

@@ -284,19 +284,11 @@ async def probe_streamable(client: httpx2.AsyncClient, url: str, options: ProbeO
         await _end_session(client, url, session_id)
     if "error" in answer:
         error = answer["error"] if isinstance(answer["error"], dict) else {}
-        return Probe(
-            url,
-            False,
-            f"POST {url}: initialize failed with error {error.get('code')}: {error.get('message')}",
-            status_code=response.status_code,
-        )
-    result = answer["result"] if isinstance(answer["result"], dict) else {}
-    return Probe(
-        url,
-        True,
-        f"POST {url}: answers initialize (protocol {result.get('protocolVersion', '?')})",
-        status_code=response.status_code,
-    )
+        works, detail = False, f"initialize failed with error {error.get('code')}: {error.get('message')}"
+    else:
+        result = answer["result"] if isinstance(answer["result"], dict) else {}
+        works, detail = True, f"answers initialize (protocol {result.get('protocolVersion', '?')})"
+    return Probe(url, works, f"POST {url}: {detail}", status_code=response.status_code)
 
 
 async def _end_session(client: httpx2.AsyncClient, url: str, session_id: str) -> None:
