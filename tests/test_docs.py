@@ -39,7 +39,7 @@ NOT_RUN_HERE = {
     ".venv/bin/pip install -e '.[cluster]'": (
         "Redis on its fixed port 6379; tests/test_cluster.py runs clusters"
     ),
-    "python3 -m venv .venv && .venv/bin/pip install -q -e '.[dev]' && .venv/bin/python -m bench": (
+    "python3 -m venv .venv && .venv/bin/pip install -q -e '.[dev,bench]' && .venv/bin/python -m bench": (
         "the benchmark takes many minutes; tests/test_bench_smoke.py runs it briefly"
     ),
     "python3 -m venv .venv && .venv/bin/pip install -q -e '.[dev]' -e plugins/weather": (

@@ -1,5 +1,5 @@
-"""The Starlette application: every configured server on both transports, and the operational
-routes (``mcp_host.monitoring``)."""
+"""The Starlette application: every configured server on both transports, the operational
+routes (``mcp_host.monitoring``) and the status page (``mcp_host.status_page``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
 from mcp.server.auth.middleware.bearer_auth import BearerAuthBackend, RequireAuthMiddleware
-from mcp.server.transport_security import RequestBodyLimitMiddleware
+from mcp.server.transport_security import RequestBodyLimitMiddleware, TransportSecuritySettings
 from sse_starlette import EventSourceResponse
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -20,6 +20,7 @@ from mcp_host.host import Host
 from mcp_host.jsonrpc_ids import RejectUnusableIds
 from mcp_host.monitoring import operational_routes
 from mcp_host.security import StaticTokenVerifier, WellFormedPorts, server_scope, transport_security
+from mcp_host.status_page import BrowserExplanation, status_routes
 from mcp_host.transport_modern import SessionlessRequests
 from mcp_host.transport_sse import SseServer
 from mcp_host.transport_streamable import StreamableHttpServer
@@ -28,8 +29,10 @@ from mcp_host.transport_streamable import StreamableHttpServer
 def create_app(host: Host) -> Starlette:
     """Build once the host is running (``Host.running``): its blueprints are final then."""
     verifier = StaticTokenVerifier(host.config.auth, host.blueprints) if host.config.auth.tokens else None
-    routes, streamable_servers = mcp_routes(host, verifier)
+    security = transport_security(host.config.server.host, host.config.security)
+    routes, streamable_servers = mcp_routes(host, verifier, security)
     routes.extend(operational_routes(host))
+    routes.extend(status_routes(host, security, tokens_required=verifier is not None))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -48,16 +51,16 @@ def create_app(host: Host) -> Starlette:
 
 
 def mcp_routes(
-    host: Host, verifier: StaticTokenVerifier | None
+    host: Host, verifier: StaticTokenVerifier | None, security: TransportSecuritySettings | None
 ) -> tuple[list[BaseRoute], list[StreamableHttpServer]]:
     """Every configured server on both transports, each behind its bearer-token scope; and the
-    Streamable HTTP servers, whose sessions live as long as the app."""
+    Streamable HTTP servers, whose sessions live as long as the app. A browser loading one of
+    their URLs gets a page saying what it is for."""
     settings = host.config.server
     # sse-starlette reads its keep-alive interval from this class attribute, and the SDK's
     # transport offers no other way to set it.
     EventSourceResponse.DEFAULT_PING_INTERVAL = settings.keepalive_s  # type: ignore[assignment]
     limits = host.config.limits
-    security = transport_security(settings.host, host.config.security)
 
     def protect(app: ASGIApp, server_key: str, *, takes_messages: bool = True) -> ASGIApp:
         checked = app
@@ -103,12 +106,18 @@ def mcp_routes(
         routes.append(
             Route(
                 blueprint.sse_path,
-                endpoint=protect(sse.stream_app, key, takes_messages=False),
+                endpoint=BrowserExplanation(
+                    protect(sse.stream_app, key, takes_messages=False), "HTTP+SSE", security
+                ),
                 methods=["GET"],
             )
         )
         routes.append(Mount(blueprint.messages_path, app=protect(messages, key)))
         routes.append(
-            Route(blueprint.mcp_path, endpoint=protect(mcp, key), methods=["GET", "POST", "DELETE"])
+            Route(
+                blueprint.mcp_path,
+                endpoint=BrowserExplanation(protect(mcp, key), "Streamable HTTP", security),
+                methods=["GET", "POST", "DELETE"],
+            )
         )
     return routes, streamable_servers

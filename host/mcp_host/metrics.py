@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from mcp_host.call_stats import ToolCallStats
 from mcp_host.live_sessions import SessionRegistry
 from mcp_host.plugins import PluginManager, PluginStatus
 
@@ -54,6 +55,8 @@ class HostMetrics:
 
     def __init__(self, sessions: SessionRegistry, plugins: PluginManager) -> None:
         self.registry = CollectorRegistry()
+        self.recent_calls = ToolCallStats()
+        """The same calls as the status page shows them (``/status``)."""
         self.registry.register(_LiveState(sessions, plugins))
         self.sessions_opened = Counter(
             "mcp_host_sessions_opened",
@@ -80,3 +83,4 @@ class HostMetrics:
     def tool_call(self, server: str, tool: str, outcome: str, seconds: float) -> None:
         self.tool_calls.labels(server, tool, outcome).inc()
         self.tool_call_seconds.labels(server, tool).observe(seconds)
+        self.recent_calls.record(server, tool, str(outcome), seconds)
