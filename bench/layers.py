@@ -13,26 +13,57 @@ copies are for measuring only, and several are unsafe (no time limits, no admiss
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import logging
 import math
 import os
+import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench.launch import MCP_HOST, PluginEnv
+from bench.launch import MCP_HOST, PLUGIN, PluginEnv
 from bench.phases import PROFILES
 from bench.proc import raise_open_files_limit, split_cpus
 from bench.report import FIGURES, TRANSPORT_SHORT_NAMES, Figure, value
+
+_applied: list[tuple[object, str, object]] = []
 
 
 def _replace(owner: object, name: str, replacement: object) -> None:
     """Patch the host's code in this process (a copy of mcp-host for measuring only)."""
     assert hasattr(owner, name), f"{owner!r} has no {name!r}: the host changed, update bench/layers.py"
+    _applied.append((owner, name, getattr(owner, name)))
     setattr(owner, name, replacement)
+
+
+@contextmanager
+def _switched_off(layer: str) -> Iterator[None]:
+    """``layer`` off in this process for the block (``logging``: on, at info)."""
+    if layer == "logging":
+        root = logging.getLogger()
+        level = root.level
+        root.setLevel(logging.INFO)
+        try:
+            yield
+        finally:
+            root.setLevel(level)
+        return
+    patch = LAYERS[layer]
+    assert patch is not None
+    done = len(_applied)
+    patch()
+    try:
+        yield
+    finally:
+        while len(_applied) > done:
+            owner, name, original = _applied.pop()
+            setattr(owner, name, original)
 
 
 def _without_tool_guard() -> None:
@@ -90,12 +121,17 @@ LAYERS: dict[str, Callable[[], None] | None] = {
     "metrics": _without_metrics,
     "admission": _without_admission,
     "logging": None,
+    "fast-stack": None,
 }
 """Each layer and the patch that switches it off. ``logging`` is the host itself logging at
-``info``, against the benchmark's ``warning``: its ratio reads as the cost the other way."""
+``info``, against the benchmark's ``warning``; ``fast-stack`` is the host on h11 and asyncio
+(``--http h11 --loop asyncio``) instead of httptools and uvloop."""
 
 PREFIX = f"{MCP_HOST}-without-"
 LOGGING_ON = f"{MCP_HOST}-logging-info"
+STANDARD_STACK = f"{MCP_HOST}-h11-asyncio"
+SPECIAL = {"logging": LOGGING_ON, "fast-stack": STANDARD_STACK}
+LABELS = {LOGGING_ON: "logging at info (switched on)", STANDARD_STACK: "fast stack (h11 + asyncio instead)"}
 
 SHOWN = (
     ("calls", "tool calls/s"),
@@ -107,7 +143,7 @@ SHOWN = (
 
 
 def server_name(layer: str) -> str:
-    return LOGGING_ON if layer == "logging" else PREFIX + layer
+    return SPECIAL.get(layer, PREFIX + layer)
 
 
 def command(server: str, env: PluginEnv, port: int) -> list[str] | None:
@@ -116,6 +152,19 @@ def command(server: str, env: PluginEnv, port: int) -> list[str] | None:
         config = env.config.with_name("mcp-host-info.toml")
         config.write_text(env.config.read_text().replace('log_level = "warning"', 'log_level = "info"'))
         return [str(env.python), "-m", "mcp_host", "serve", "--config", str(config), "--port", str(port)]
+    if server == STANDARD_STACK:
+        serve = [
+            "serve",
+            "--config",
+            str(env.config),
+            "--port",
+            str(port),
+            "--http",
+            "h11",
+            "--loop",
+            "asyncio",
+        ]
+        return [str(env.python), "-m", "mcp_host", *serve]
     if server.startswith(PREFIX):
         layer = server.removeprefix(PREFIX)
         serve = ["serve", "--config", str(env.config), "--port", str(port)]
@@ -132,6 +181,78 @@ def _serve(layer: str, arguments: list[str]) -> int:
     return main(arguments)
 
 
+IN_PROCESS_LAYERS = ("tool-guard", "middlewares", "metrics", "logging")
+
+
+async def in_process(layers: list[str], calls: int, sessions: int, batches: int) -> dict[str, Any]:
+    """Process CPU per tool call and per session of an in-process host (``mcp_host.testing``,
+    the SDK's client over memory streams) with and without each layer, in alternating
+    batches: the client's CPU is in both, so the difference is the layer's own cost. Far
+    steadier than the HTTP benchmark on a busy machine, for costs of a few percent."""
+    from mcp_host.testing import start_host
+
+    sys.path.insert(0, str(PLUGIN))
+    import mcp_host_bench
+
+    logging.basicConfig(level=logging.WARNING, handlers=[logging.FileHandler(os.devnull)], force=True)
+    costs: dict[str, Any] = {}
+    for layer in layers:
+        async with AsyncExitStack() as stack:
+            plugins = {"bench": mcp_host_bench}
+            whole = await stack.enter_async_context(start_host(plugins=plugins, discover=False))
+            with _switched_off(layer):
+                without = await stack.enter_async_context(start_host(plugins=plugins, discover=False))
+            per_call: dict[str, list[float]] = {"whole": [], "without": []}
+            per_session: dict[str, list[float]] = {"whole": [], "without": []}
+            for _ in range(batches):
+                for name, host in (("whole", whole), ("without", without)):
+                    switch = _switched_off(layer) if name == "without" else contextmanager(_nothing)()
+                    with switch:
+                        per_call[name].append(await _call_cpu_us(host, calls))
+                        per_session[name].append(await _session_cpu_us(host, sessions))
+        costs[layer] = {
+            kind: {name: round(statistics.median(found), 1) for name, found in measured.items()}
+            for kind, measured in (("call_us", per_call), ("session_us", per_session))
+        }
+    return costs
+
+
+def _nothing() -> Iterator[None]:
+    yield
+
+
+async def _call_cpu_us(host: Any, calls: int) -> float:
+    async with host.connect() as client:
+        await client.call_tool("add", {"a": 1, "b": 2})
+        started = time.process_time()
+        for number in range(calls):
+            await client.call_tool("add", {"a": number, "b": 1})
+        return (time.process_time() - started) / calls * 1e6
+
+
+async def _session_cpu_us(host: Any, sessions: int) -> float:
+    started = time.process_time()
+    for _ in range(sessions):
+        async with host.connect() as client:
+            await client.list_tools()
+    return (time.process_time() - started) / sessions * 1e6
+
+
+def in_process_markdown(costs: dict[str, Any]) -> str:
+    rows = [
+        "| layer | CPU per call, whole host (µs) | without the layer | difference | "
+        "CPU per session, whole host (µs) | without the layer | difference |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for layer, found in costs.items():
+        cells = [layer]
+        for kind in ("call_us", "session_us"):
+            whole, without = found[kind]["whole"], found[kind]["without"]
+            cells += [f"{whole:,.0f}", f"{without:,.0f}", f"{whole - without:+,.0f}"]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
 def markdown(report: dict[str, Any]) -> str:
     """Every copy's figures as a ratio to the whole host, one row per layer and figure."""
     servers = [name for name in report["servers"] if name != MCP_HOST]
@@ -139,7 +260,7 @@ def markdown(report: dict[str, Any]) -> str:
     header = ["layer", "figure", *(TRANSPORT_SHORT_NAMES[transport] for transport in transports)]
     rows = [header, ["---", "---"] + ["---:"] * len(transports)]
     for server in servers:
-        layer = "logging at info (on, not off)" if server == LOGGING_ON else server.removeprefix(PREFIX)
+        layer = LABELS.get(server, server.removeprefix(PREFIX))
         for _, label in SHOWN:
             figure = _figure(label)
             cells = []
@@ -160,6 +281,11 @@ def main(argv: list[str] | None = None) -> int:
     if arguments[:1] == ["serve"]:
         return _serve(arguments[1], arguments[2:])
     parser = argparse.ArgumentParser(prog="python -m bench.layers", description=__doc__)
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="measure each layer's CPU in this process instead (steady on a busy machine)",
+    )
     parser.add_argument("--profile", choices=sorted(PROFILES), default="quick")
     parser.add_argument("--rounds", type=int, help="turns per server (default: the profile's)")
     parser.add_argument("--layers", nargs="+", choices=sorted(LAYERS), default=list(LAYERS))
@@ -168,6 +294,12 @@ def main(argv: list[str] | None = None) -> int:
         "--out", type=Path, help="the JSON report (default: bench/results/layers-<time>.json)"
     )
     args = parser.parse_args(arguments)
+    if args.in_process:
+        layers = [layer for layer in args.layers if layer in IN_PROCESS_LAYERS]
+        sizes_in_process = {"smoke": (20, 2, 2), "quick": (200, 20, 10), "full": (300, 30, 30)}
+        calls, sessions, batches = sizes_in_process[args.profile]
+        print(in_process_markdown(asyncio.run(in_process(layers, calls, sessions, batches))))
+        return 0
     from bench.run import merge_turns, speed_turns
 
     sizes = PROFILES[args.profile]
