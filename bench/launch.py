@@ -132,6 +132,10 @@ def command(server: str, env: PluginEnv, port: int) -> list[str]:
         return [str(env.python), "-m", "bench.servers", server, "--port", str(port)]
     if server == TS_SDK:
         return [str(NODE), str(TS_SERVER), str(port), str(NODE_MODULES)]
+    from bench import layers  # its copies of mcp-host, each with a layer off (it imports this module)
+
+    if (found := layers.command(server, env, port)) is not None:
+        return found
     raise ValueError(f"unknown server {server!r}; known: {', '.join(SERVERS)}")
 
 

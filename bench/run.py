@@ -56,7 +56,7 @@ def run_benchmark(
         if MCP_HOST in servers:
             stacks[MCP_HOST] = host_stack(env)
         for transport in transports:
-            turns = _speed_turns(env, servers, transport, sizes, server_cpus, out_dir, say)
+            turns = speed_turns(env, servers, transport, sizes, server_cpus, out_dir, say)
             memory: dict[str, dict[str, Any]] = {}
             for server in servers:
                 say(f"{server} on {transport}: memory ...")
@@ -70,7 +70,7 @@ def run_benchmark(
                 }
             results[transport] = {
                 server: {
-                    **_merge_turns(turns[server]),
+                    **merge_turns(turns[server]),
                     **memory[server],
                     "rounds": _without_samples(turns[server]),
                 }
@@ -103,7 +103,7 @@ def run_benchmark(
     return report
 
 
-def _speed_turns(
+def speed_turns(
     env: PluginEnv,
     servers: list[str],
     transport: str,
@@ -132,7 +132,7 @@ def _speed_log(out_dir: Path, server: str, transport: str) -> Path:
     return out_dir / f"{server}-{transport}-speed.log"
 
 
-def _merge_turns(turns: list[dict[str, Any]]) -> dict[str, Any]:
+def merge_turns(turns: list[dict[str, Any]]) -> dict[str, Any]:
     """One figure per phase and key: percentiles over every turn's samples, counts summed, CPU
     per operation over all turns (the kernel counts CPU time in 10 ms ticks: a turn alone is
     too short to resolve it), and the median of the turns for the rates."""

@@ -35,7 +35,9 @@ class ToolCallStats:
         self._tools: dict[tuple[str, str], _ToolCalls] = {}
 
     def record(self, server: str, tool: str, outcome: str, seconds: float) -> None:
-        stats = self._tools.setdefault((server, tool), _ToolCalls())
+        stats = self._tools.get((server, tool))
+        if stats is None:  # not setdefault: that would build a record, and its deque, per call
+            stats = self._tools[server, tool] = _ToolCalls()
         stats.calls += 1
         if outcome not in NOT_ERRORS:
             stats.errors += 1

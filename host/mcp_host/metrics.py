@@ -79,8 +79,20 @@ class HostMetrics:
             buckets=CALL_SECONDS_BUCKETS,
             registry=self.registry,
         )
+        self._call_counters: dict[tuple[str, str, str], Counter] = {}
+        self._call_timers: dict[tuple[str, str], Histogram] = {}
 
     def tool_call(self, server: str, tool: str, outcome: str, seconds: float) -> None:
-        self.tool_calls.labels(server, tool, outcome).inc()
-        self.tool_call_seconds.labels(server, tool).observe(seconds)
+        # The labelled children, found once: labels() takes a lock and builds its key on every
+        # call, a third of what counting a call cost. Their number is bounded, as the labels
+        # are (only tools the host serves, only its outcomes).
+        key = (server, tool, outcome)
+        counter = self._call_counters.get(key)
+        if counter is None:
+            counter = self._call_counters[key] = self.tool_calls.labels(*key)
+        timer = self._call_timers.get((server, tool))
+        if timer is None:
+            timer = self._call_timers[server, tool] = self.tool_call_seconds.labels(server, tool)
+        counter.inc()
+        timer.observe(seconds)
         self.recent_calls.record(server, tool, str(outcome), seconds)

@@ -364,6 +364,8 @@ class _ToolCalls:
     ) -> None:
         label = tool if tool is not None else UNKNOWN_TOOL_LABEL
         self._metrics.tool_call(session.server, label, outcome, seconds)
+        if not logger.isEnabledFor(logging.INFO):
+            return  # the record's fields cost more than the check, and nobody would read them
         fields: dict[str, Any] = {
             "event": "tool_call",
             "tool": label,
