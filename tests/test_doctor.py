@@ -43,7 +43,8 @@ def statuses(result: subprocess.CompletedProcess[str]) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def healthy_host() -> Iterator[LiveHost]:
-    with run_host("[server]\nkeepalive_s = 1\n") as host:
+    config = "[server]\nkeepalive_s = 1\n[servers.weather]\nplugins = ['weather']\n"
+    with run_host(config) as host:
         yield host
 
 
@@ -54,8 +55,11 @@ def test_a_healthy_host_passes_every_check_on_both_transports(healthy_host):
     assert statuses(result) == {
         "streamable-http": "ok",
         "sse": "ok",
+        "discover (2026-07-28)": "ok",
         "session (streamable-http)": "ok",
         "session (sse)": "ok",
+        "tools/list (2026-07-28)": "ok",
+        "eras": "ok",
         "tools": "ok",
         "tool names": "ok",
         "keep-alive": "ok",
@@ -63,6 +67,14 @@ def test_a_healthy_host_passes_every_check_on_both_transports(healthy_host):
     assert f"POST {healthy_host.mcp_url()}: answers initialize" in result.stdout
     assert "messages go to /messages/" in result.stdout
     assert "initialize and tools/list answered" in result.stdout
+    assert (
+        f"POST {healthy_host.mcp_url()}: answers server/discover with no session (versions 2026-07-28)"
+        in (result.stdout)
+    )
+    assert "tools/list answered with no session" in result.stdout
+    assert "the server speaks both eras: the handshake (initialize, then a session) and 2026-07-28" in (
+        result.stdout
+    )
     assert result.stdout.splitlines()[-1] == "Cursor can connect"
 
 
@@ -73,15 +85,59 @@ def test_json_output(healthy_host):
     document = json.loads(result.stdout)
     assert document["url"] == healthy_host.mcp_url()
     assert document["ok"] is True
+    assert document["eras"] == ["handshake", "2026-07-28"]
     assert [check["name"] for check in document["checks"]] == [
         "streamable-http",
         "sse",
+        "discover (2026-07-28)",
         "session (streamable-http)",
         "session (sse)",
+        "tools/list (2026-07-28)",
+        "eras",
         "tools",
         "tool names",
     ]
     assert {check["status"] for check in document["checks"]} == {"ok"}
+    eras = next(check for check in document["checks"] if check["name"] == "eras")
+    assert eras["eras"] == ["handshake", "2026-07-28"]
+
+
+def test_the_current_revision_is_probed_without_opening_a_session(healthy_host):
+    """The 2026-07-28 checks must not pass on the handshake's back: a session opened by them
+    would show in the log, beside the ones the handshake checks open and close."""
+    since = len(healthy_host.log_lines)
+    result = doctor(healthy_host.mcp_url("weather"), "--keepalive-wait", "0")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert statuses(result)["tools/list (2026-07-28)"] == "ok"
+    # The SSE probe's stream stays open to the end: once its session has closed, every line
+    # the doctor caused has been read.
+    probe_stream = healthy_host.wait_for_log(r"session (\w+) opened on server 'weather' \(sse\)").group(1)
+    healthy_host.wait_for_log(rf"session {probe_stream} closed")
+    opened = [line for line in healthy_host.log_lines[since:] if "opened on server" in line]
+    # The handshake checks' sessions only: the first POST and GET, and the SDK's client on each transport.
+    assert len(opened) == 4, opened
+
+
+def test_a_server_of_the_handshake_era_only_still_lets_cursor_connect(healthy_host):
+    with handshake_only_proxy(healthy_host) as proxy_url:
+        text = doctor(proxy_url + "/mcp", "--keepalive-wait", "0")
+        as_json = doctor(proxy_url + "/mcp", "--keepalive-wait", "0", "--json")
+
+    assert text.returncode == 0, text.stdout + text.stderr
+    found = statuses(text)
+    assert found["discover (2026-07-28)"] == "warn"
+    assert "tools/list (2026-07-28)" not in found
+    assert found["eras"] == "ok"
+    assert (
+        f"POST {proxy_url}/mcp: server/discover answered with error -32600: Bad Request: Missing session ID; "
+        "the server does not speak 2026-07-28"
+    ) in text.stdout
+    assert "the server speaks the handshake era only: clients of 2026-07-28 fall back to initialize" in (
+        text.stdout
+    )
+    assert text.stdout.splitlines()[-1] == "Cursor can connect (1 warnings)"
+    assert json.loads(as_json.stdout)["eras"] == ["handshake"]
 
 
 def test_cursor_s_name_length_limit_uses_the_name_given_in_mcp_json(healthy_host):
@@ -241,6 +297,56 @@ def buffering_proxy(host: LiveHost) -> Iterator[str]:
     handler = type("Handler", (_BufferingProxyHandler,), {"upstream_port": port})
     with _serve(handler) as url:
         yield url
+
+
+@contextmanager
+def handshake_only_proxy(host: LiveHost) -> Iterator[str]:
+    port = int(host.base_url.rsplit(":", 1)[1])
+    handler = type("Handler", (_HandshakeOnlyHandler,), {"upstream_port": port})
+    with _serve(handler) as url:
+        yield url
+
+
+def _read_request(connection: socket.socket) -> tuple[list[bytes], bytes]:
+    """A request's head lines and its whole body."""
+    head, body = _read_head(connection)
+    lines = head.split(b"\r\n")
+    length = next(
+        (int(line.split(b":", 1)[1]) for line in lines if line.lower().startswith(b"content-length:")), 0
+    )
+    while len(body) < length:
+        body += connection.recv(65536)
+    return lines, body
+
+
+class _HandshakeOnlyHandler(socketserver.BaseRequestHandler):
+    """A server of the handshake era only, as mcp-host was before 2026-07-28: a request of that
+    revision has no session ID, and is refused as the SDK's session transport refuses it. Every
+    other request is passed on to a real host, and its answer streamed back as it comes."""
+
+    upstream_port: int
+    REFUSAL = (
+        b'{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Bad Request: Missing session ID"}}'
+    )
+
+    def handle(self) -> None:
+        self.request.settimeout(30)
+        lines, body = _read_request(self.request)
+        if any(line.lower() == b"mcp-protocol-version: 2026-07-28" for line in lines):
+            self.request.sendall(
+                b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                + f"Content-Length: {len(self.REFUSAL)}\r\n\r\n".encode()
+                + self.REFUSAL
+            )
+            return
+        kept = [line for line in lines if not line.lower().startswith(b"connection:")]
+        with socket.create_connection(("127.0.0.1", self.upstream_port), timeout=30) as upstream:
+            upstream.sendall(b"\r\n".join([*kept, b"Connection: close"]) + b"\r\n\r\n" + body)
+            try:
+                while chunk := upstream.recv(65536):
+                    self.request.sendall(chunk)
+            except OSError:
+                return  # the client left an event stream it no longer reads
 
 
 class _WebPageHandler(socketserver.StreamRequestHandler):

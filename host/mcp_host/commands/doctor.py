@@ -11,7 +11,7 @@ import sys
 import anyio
 
 from mcp_host.commands.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
-from mcp_host.doctor.diagnosis import Check, Status, diagnose
+from mcp_host.doctor.diagnosis import Check, ErasCheck, Status, diagnose
 from mcp_host.doctor.probe import BadURL, ProbeOptions
 
 NAME = "doctor"
@@ -22,7 +22,9 @@ TOKEN_VARIABLE = "MCP_HOST_TOKEN"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Connect to an MCP server the way Cursor does: Streamable HTTP, then HTTP+SSE, initialize, "
-        "tools/list, and a keep-alive on the SSE stream. One line per check; exit code 1 if one fails."
+        "tools/list, and a keep-alive on the SSE stream; then as a client of the sessionless revision "
+        "2026-07-28 does (server/discover, tools/list), and say which protocol eras the server speaks. "
+        "One line per check; exit code 1 if one fails."
     )
     parser.add_argument("url", help="the server's URL, as in mcp.json: http://127.0.0.1:8000/mcp (or /sse)")
     parser.add_argument(
@@ -88,7 +90,13 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     failed = [check for check in checks if check.status is Status.FAIL]
     if args.json:
-        document = {"url": args.url, "ok": not failed, "checks": [check.as_dict() for check in checks]}
+        eras = next((check.eras for check in checks if isinstance(check, ErasCheck)), ())
+        document = {
+            "url": args.url,
+            "ok": not failed,
+            "eras": list(eras),
+            "checks": [check.as_dict() for check in checks],
+        }
         print(json.dumps(document, indent=2))
     elif failed:
         print(f"{len(failed)} of {len(checks)} checks failed")

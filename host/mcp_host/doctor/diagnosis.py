@@ -1,9 +1,11 @@
 """Connect to an MCP server the way Cursor does, and say in plain words what is wrong.
 
-``diagnose`` runs the transports' first requests (``mcp_host.doctor.probe``), then a real session with
-the SDK's clients on each transport that answered, checks the tools against Cursor's limits, and
-finally waits on the open SSE stream for a keep-alive, which a buffering proxy holds back. Each
-step yields a ``Check``: ok, warn or fail, with the reason and the fix.
+``diagnose`` runs the transports' first requests (``mcp_host.doctor.probe``) and the first request
+of the sessionless revision 2026-07-28, then a real session with the SDK's clients on each
+transport that answered, and ``tools/list`` over 2026-07-28 if the server speaks it; says which
+protocol eras the server speaks, checks the tools against Cursor's limits, and finally waits on
+the open SSE stream for a keep-alive, which a buffering proxy holds back. Each step yields a
+``Check``: ok, warn or fail, with the reason and the fix.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from typing import Any
 import anyio
 import httpx2
 from mcp import ClientSession
+from mcp.client import Client
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
-from mcp_types import PaginatedRequestParams, Tool
+from mcp_types import SERVER_INFO_META_KEY, PaginatedRequestParams, Tool
 
 from mcp_host.doctor.client_limits import (
     CURSOR_NAME_LIMIT,
@@ -29,6 +32,7 @@ from mcp_host.doctor.client_limits import (
     too_many_for_cursor,
 )
 from mcp_host.doctor.probe import (
+    MODERN_PROTOCOL_VERSION,
     Endpoints,
     Probe,
     ProbeOptions,
@@ -36,12 +40,19 @@ from mcp_host.doctor.probe import (
     buffering_fix,
     endpoints_for,
     find_endpoint,
+    probe_discover,
     probe_sse,
     probe_streamable,
 )
 
 KEEPALIVE_GRACE_S = 2.0
 """A keep-alive due after N s may arrive a little later; wait this much longer."""
+
+HANDSHAKE_ERA = "handshake"
+"""MCP up to 2025-11-25: an ``initialize`` handshake opens a session (Cursor, the TypeScript
+SDK, mcp-remote, the Inspector by default)."""
+MODERN_ERA = MODERN_PROTOCOL_VERSION
+"""The sessionless revision: every request stands alone (the Python SDK's ``Client``)."""
 
 
 class Status(StrEnum):
@@ -59,8 +70,18 @@ class Check:
     detail: str
     fix: str | None = None
 
-    def as_dict(self) -> dict[str, str | None]:
+    def as_dict(self) -> dict[str, object]:
         return {"name": self.name, "status": str(self.status), "detail": self.detail, "fix": self.fix}
+
+
+@dataclass(frozen=True)
+class ErasCheck(Check):
+    """Which protocol eras the server speaks, also as data for ``--json``."""
+
+    eras: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        return {**super().as_dict(), "eras": list(self.eras)}
 
 
 # --- sessions with the SDK's clients -------------------------------------------------------
@@ -69,6 +90,7 @@ class Check:
 @dataclass
 class Session:
     check: Check
+    era: str = HANDSHAKE_ERA
     server_name: str | None = None
     tools: list[Tool] | None = None
 
@@ -109,19 +131,8 @@ async def run_session(
                     cursor = page.next_cursor
                     if cursor is None:
                         break
-    except TimeoutError:
-        return Session(
-            Check(name, Status.FAIL, f"no answer to initialize or tools/list in {options.timeout_s * 2:g} s")
-        )
     except Exception as exc:
-        return Session(
-            Check(
-                name,
-                Status.FAIL,
-                f"initialize or tools/list failed: {_describe_error(exc)}",
-                "behind a proxy, check that it forwards every path under the URL (for SSE: /messages/ too)",
-            )
-        )
+        return Session(_session_failure(name, "initialize or tools/list", exc, options))
     server = init.server_info
     detail = (
         f"'{server.name}' {server.version}, protocol {init.protocol_version}: "
@@ -130,8 +141,95 @@ async def run_session(
     return Session(Check(name, Status.OK, detail), server_name=server.name, tools=tools)
 
 
+async def run_sessionless(url: str, headers: dict[str, str], options: ProbeOptions) -> Session:
+    """Every page of ``tools/list`` over 2026-07-28, with the SDK's ``Client`` pinned to it: no
+    ``initialize``, no session, each request standing alone."""
+    name = f"tools/list ({MODERN_ERA})"
+    server_info: Any = None
+    try:
+        with anyio.fail_after(options.timeout_s * 2):
+            async with (
+                httpx2.AsyncClient(headers=headers, timeout=options.timeout_s) as http_client,
+                Client(
+                    streamable_http_client(url, http_client=http_client), mode=MODERN_ERA, cache=None
+                ) as client,
+            ):
+                tools: list[Tool] = []
+                cursor: str | None = None
+                while True:
+                    page = await client.list_tools(cursor=cursor)
+                    tools.extend(page.tools)
+                    # Without an initialize result, every 2026-07-28 result may name its server.
+                    server_info = (page.meta or {}).get(SERVER_INFO_META_KEY) or server_info
+                    cursor = page.next_cursor
+                    if cursor is None:
+                        break
+    except Exception as exc:
+        return Session(_session_failure(name, "tools/list", exc, options), era=MODERN_ERA)
+    server_name = server_info.get("name") if isinstance(server_info, dict) else None
+    server = f"'{server_name}' {server_info.get('version', '')}".rstrip() if server_name else "the server"
+    detail = f"{server}: tools/list answered with no session ({len(tools)} tools)"
+    return Session(Check(name, Status.OK, detail), era=MODERN_ERA, server_name=server_name, tools=tools)
+
+
+def _session_failure(name: str, requests: str, exc: Exception, options: ProbeOptions) -> Check:
+    if isinstance(exc, TimeoutError):
+        return Check(name, Status.FAIL, f"no answer to {requests} in {options.timeout_s * 2:g} s")
+    return Check(
+        name,
+        Status.FAIL,
+        f"{requests} failed: {_describe_error(exc)}",
+        "behind a proxy, check that it forwards every path under the URL (for SSE: /messages/ too)",
+    )
+
+
 def _page(cursor: str | None) -> PaginatedRequestParams | None:
     return PaginatedRequestParams(cursor=cursor) if cursor is not None else None
+
+
+# --- the protocol eras ----------------------------------------------------------------------
+
+
+def discover_check(discover: Probe, *, handshake_answered: bool) -> Check:
+    name = f"discover ({MODERN_ERA})"
+    if discover.works:
+        return Check(name, Status.OK, discover.detail)
+    if handshake_answered:
+        # Clients of 2026-07-28 fall back to the handshake by themselves: worth knowing, breaks nothing.
+        return Check(name, Status.WARN, discover.detail, discover.fix)
+    return Check(name, Status.FAIL, discover.detail, discover.fix)
+
+
+def eras_check(sessions: list[Session]) -> ErasCheck | None:
+    """Which eras the server spoke to the SDK's clients; None when it spoke neither (the
+    failed checks before this one say why)."""
+    spoken = tuple(
+        era
+        for era in (HANDSHAKE_ERA, MODERN_ERA)
+        if any(session.era == era and session.tools is not None for session in sessions)
+    )
+    if spoken == (HANDSHAKE_ERA, MODERN_ERA):
+        detail = (
+            f"the server speaks both eras: the handshake (initialize, then a session) and {MODERN_ERA} "
+            "(sessionless), each client in the one it asks for"
+        )
+        return ErasCheck("eras", Status.OK, detail, eras=spoken)
+    if spoken == (HANDSHAKE_ERA,):
+        detail = (
+            f"the server speaks the handshake era only: clients of {MODERN_ERA} fall back to initialize "
+            "(the Python SDK's Client by default), one round trip more; one pinned to it cannot connect"
+        )
+        return ErasCheck("eras", Status.OK, detail, eras=spoken)
+    if spoken == (MODERN_ERA,):
+        return ErasCheck(
+            "eras",
+            Status.WARN,
+            f"the server speaks {MODERN_ERA} only: clients of the handshake era (Cursor, the TypeScript "
+            "SDK, mcp-remote, the Inspector by default) cannot connect",
+            "serve the handshake era too, as mcp-host does on the same URL",
+            eras=spoken,
+        )
+    return None
 
 
 # --- what Cursor makes of the tools --------------------------------------------------------
@@ -252,6 +350,11 @@ async def diagnose(url: str, options: ProbeOptions) -> AsyncIterator[Check]:
             await _suggest_an_endpoint(client, url, options, streamable, sse)
         for check in _transport_checks(endpoints, streamable, sse):
             yield check
+        discover: Probe | None = None
+        if streamable.works or streamable.answered_json_rpc:
+            # Only Streamable HTTP carries 2026-07-28, and only where an MCP server answered.
+            discover = await probe_discover(client, endpoints.streamable, options)
+            yield discover_check(discover, handshake_answered=streamable.works or sse.works)
 
         sessions = []
         if streamable.works:
@@ -275,8 +378,13 @@ async def diagnose(url: str, options: ProbeOptions) -> AsyncIterator[Check]:
                     options,
                 )
             )
+        if discover is not None and discover.works:
+            sessions.append(await run_sessionless(endpoints.streamable, headers, options))
         for session in sessions:
             yield session.check
+        eras = eras_check(sessions)
+        if eras is not None:
+            yield eras
         listed = next((session for session in sessions if session.tools is not None), None)
         if listed is not None and listed.tools is not None:
             for check in tool_checks(listed.tools, options.server_name or listed.server_name or ""):

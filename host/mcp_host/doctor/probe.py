@@ -1,10 +1,12 @@
-"""The first requests of MCP's two HTTP transports, with every answer explained.
+"""The first requests of MCP's two HTTP transports and two protocol eras, with every answer explained.
 
 Cursor, given a URL, first tries Streamable HTTP (``POST`` an ``initialize``), then falls back
 to HTTP+SSE (``GET`` an event stream whose first ``endpoint`` event names where to ``POST``).
-These probes make the same requests with raw HTTP, where every status code and header can be
-read, and turn each answer into what it means and, where there is one, a fix. Every request
-has a time limit; nothing here raises for a server's misbehaviour.
+A client of the sessionless revision 2026-07-28 starts with a ``server/discover`` ``POST``
+instead, which names its revision in headers and in ``_meta``. These probes make the same
+requests with raw HTTP, where every status code and header can be read, and turn each answer
+into what it means and, where there is one, a fix. Every request has a time limit; nothing
+here raises for a server's misbehaviour.
 """
 
 from __future__ import annotations
@@ -22,11 +24,16 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import anyio
 import httpx2
+from mcp.shared.inbound import MCP_METHOD_HEADER, MCP_PROTOCOL_VERSION_HEADER
+from mcp_types import CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, PROTOCOL_VERSION_META_KEY
 
 from mcp_host.version import host_version
 
 HANDSHAKE_PROTOCOL_VERSION = "2025-11-25"
 """What the probe's ``initialize`` asks for: the handshake era, which Cursor speaks."""
+MODERN_PROTOCOL_VERSION = "2026-07-28"
+"""What the probe's ``server/discover`` asks for: the sessionless revision, which the Python
+SDK's ``Client`` speaks by default."""
 BODY_SAMPLE_BYTES = 64 * 1024
 """How much of an answer is read to tell what it is: a server must not make us read forever."""
 
@@ -84,6 +91,8 @@ class Probe:
     fix: str | None = None
     status_code: int | None = None
     unreachable: bool = False
+    answered_json_rpc: bool = False
+    """A JSON-RPC answer came back, a result or an error: an MCP server is there."""
 
 
 def _host_header(url: str) -> str:
@@ -252,12 +261,47 @@ def _initialize_request() -> dict[str, Any]:
     }
 
 
-async def probe_streamable(client: httpx2.AsyncClient, url: str, options: ProbeOptions) -> Probe:
-    """POST an ``initialize``, as a Streamable HTTP client starts; end the session it opens."""
-    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+_POST_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """A JSON-RPC answer to a probe's POST, whatever its HTTP status."""
+
+    response: httpx2.Response
+    message: dict[str, Any]
+
+    @property
+    def error(self) -> dict[str, Any] | None:
+        if "error" not in self.message:
+            return None
+        error = self.message["error"]
+        return error if isinstance(error, dict) else {}
+
+    @property
+    def result(self) -> dict[str, Any]:
+        result = self.message.get("result")
+        return result if isinstance(result, dict) else {}
+
+
+def _code_and_message(error: dict[str, Any]) -> str:
+    return f"{error.get('code')}: {error.get('message')}"
+
+
+async def _post_first_request(
+    client: httpx2.AsyncClient,
+    url: str,
+    request: dict[str, Any],
+    headers: dict[str, str],
+    options: ProbeOptions,
+) -> _Answer | Probe:
+    """POST a client's first request: its JSON-RPC answer, or a failed ``Probe`` saying why there
+    is none. Any session the request opens is ended."""
     try:
         with anyio.fail_after(options.timeout_s):
-            async with client.stream("POST", url, json=_initialize_request(), headers=headers) as response:
+            async with client.stream(
+                "POST", url, json=request, headers={**_POST_HEADERS, **headers}
+            ) as response:
                 content_type = response.headers.get("content-type") or ""
                 # An SSE answer stays open after the response on some servers: stop at the first event.
                 body = await _read_sample(response, lambda seen: b"\n\n" in seen.replace(b"\r\n", b"\n"))
@@ -266,11 +310,18 @@ async def probe_streamable(client: httpx2.AsyncClient, url: str, options: ProbeO
     except httpx2.HTTPError as exc:
         detail, fix = _connection_failure(exc, url)
         return Probe(url, False, f"POST {url}: {detail}", fix, unreachable=_is_unreachable(exc))
-    if not response.is_success:
+    session_id = response.headers.get("mcp-session-id")
+    if session_id:
+        await _end_session(client, url, session_id)
+    message = _json_rpc_answer(content_type, body)
+    # A 400 with a JSON-RPC error is the server refusing the request itself (no session, a
+    # version it does not speak): that error says more than the status. Other failures are
+    # about getting through at all (a token, the Host header), which the status explains.
+    refused_by_mcp = response.status_code == 400 and message is not None and "error" in message
+    if not response.is_success and not refused_by_mcp:
         meaning, fix_for_it = _explain_status(response, body, "POST", url, options.token is not None)
         return Probe(url, False, meaning, fix_for_it, status_code=response.status_code)
-    answer = _json_rpc_answer(content_type, body)
-    if answer is None:
+    if message is None:
         return Probe(
             url,
             False,
@@ -279,16 +330,75 @@ async def probe_streamable(client: httpx2.AsyncClient, url: str, options: ProbeO
             "this URL is served by something other than an MCP server: check the address, port and path",
             status_code=response.status_code,
         )
-    session_id = response.headers.get("mcp-session-id")
-    if session_id:
-        await _end_session(client, url, session_id)
-    if "error" in answer:
-        error = answer["error"] if isinstance(answer["error"], dict) else {}
-        works, detail = False, f"initialize failed with error {error.get('code')}: {error.get('message')}"
+    return _Answer(response, message)
+
+
+async def probe_streamable(client: httpx2.AsyncClient, url: str, options: ProbeOptions) -> Probe:
+    """POST an ``initialize``, as a Streamable HTTP client of the handshake era starts; end the
+    session it opens."""
+    answer = await _post_first_request(client, url, _initialize_request(), {}, options)
+    if isinstance(answer, Probe):
+        return answer
+    if answer.error is not None:
+        works, detail = False, f"initialize failed with error {_code_and_message(answer.error)}"
     else:
-        result = answer["result"] if isinstance(answer["result"], dict) else {}
-        works, detail = True, f"answers initialize (protocol {result.get('protocolVersion', '?')})"
-    return Probe(url, works, f"POST {url}: {detail}", status_code=response.status_code)
+        works, detail = True, f"answers initialize (protocol {answer.result.get('protocolVersion', '?')})"
+    return Probe(
+        url, works, f"POST {url}: {detail}", status_code=answer.response.status_code, answered_json_rpc=True
+    )
+
+
+def _discover_request() -> dict[str, Any]:
+    return {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "server/discover",
+        "params": {
+            "_meta": {
+                PROTOCOL_VERSION_META_KEY: MODERN_PROTOCOL_VERSION,
+                CLIENT_CAPABILITIES_META_KEY: {},
+                CLIENT_INFO_META_KEY: {"name": "mcp-host-doctor", "version": host_version()},
+            }
+        },
+    }
+
+
+async def probe_discover(client: httpx2.AsyncClient, url: str, options: ProbeOptions) -> Probe:
+    """POST a ``server/discover``, as a client of 2026-07-28 starts: whether the server speaks it."""
+    headers = {MCP_PROTOCOL_VERSION_HEADER: MODERN_PROTOCOL_VERSION, MCP_METHOD_HEADER: "server/discover"}
+    answer = await _post_first_request(client, url, _discover_request(), headers, options)
+    if isinstance(answer, Probe):
+        return answer
+    status_code = answer.response.status_code
+    if answer.error is not None:
+        # What a server of the handshake era says to a request without a session: most often
+        # 400 "Missing session ID", or "Method not found".
+        return Probe(
+            url,
+            False,
+            f"POST {url}: server/discover answered with error {_code_and_message(answer.error)}; "
+            f"the server does not speak {MODERN_PROTOCOL_VERSION}",
+            status_code=status_code,
+            answered_json_rpc=True,
+        )
+    versions = answer.result.get("supportedVersions")
+    offered = ", ".join(map(str, versions)) if isinstance(versions, list) and versions else "none"
+    if not isinstance(versions, list) or MODERN_PROTOCOL_VERSION not in versions:
+        return Probe(
+            url,
+            False,
+            f"POST {url}: answers server/discover, but offers the versions {offered}, "
+            f"not {MODERN_PROTOCOL_VERSION}",
+            status_code=status_code,
+            answered_json_rpc=True,
+        )
+    return Probe(
+        url,
+        True,
+        f"POST {url}: answers server/discover with no session (versions {offered})",
+        status_code=status_code,
+        answered_json_rpc=True,
+    )
 
 
 async def _end_session(client: httpx2.AsyncClient, url: str, session_id: str) -> None:
