@@ -90,6 +90,7 @@ def mcp_routes(
             security=security,
             max_request_body_size=limits.max_body_bytes,
             idle_timeout_s=limits.session_idle_timeout_s,
+            resumable_events=limits.resumable_events,
             sessionless=SessionlessRequests(
                 host.factory.build_sessionless(blueprint, host.sessionless_options(blueprint)),
                 security=security,

@@ -101,6 +101,12 @@ class LimitsSection(_Strict):
     max_concurrent_calls: int = Field(
         16, ge=1, description="Tool calls one session may have running at once; more are refused."
     )
+    resumable_events: int = Field(
+        64,
+        ge=0,
+        description="Events each Streamable HTTP session keeps so that a client whose response "
+        "stream broke can reconnect and get what it missed (Last-Event-ID); 0 turns that off.",
+    )
     max_tool_threads: int = Field(
         32,
         ge=1,

@@ -41,6 +41,7 @@ from starlette.types import Message, Receive, Scope, Send
 from mcp_host.asgi import CompletingSend
 from mcp_host.background import Background
 from mcp_host.blueprints import ServerBlueprint
+from mcp_host.event_store import SessionEventStore
 from mcp_host.jsonrpc_errors import jsonrpc_error, session_not_found
 from mcp_host.live_sessions import Admission, SessionRefused, SessionRegistry
 from mcp_host.servers import ServerFactory
@@ -50,6 +51,9 @@ from mcp_host.transport_modern import SessionlessRequests
 logger = logging.getLogger(__name__)
 
 TRANSPORT = "streamable-http"
+
+RECONNECT_AFTER_MS = 1000
+"""How soon a client whose response stream broke should reconnect for the rest (SSE ``retry``)."""
 
 
 @dataclass(frozen=True)
@@ -71,8 +75,10 @@ class StreamableHttpServer:
         security: TransportSecuritySettings | None,
         max_request_body_size: int,
         idle_timeout_s: float,
+        resumable_events: int,
         sessionless: SessionlessRequests,
     ) -> None:
+        self._resumable_events = resumable_events
         self._blueprint = blueprint
         self._sessionless = sessionless
         self._factory = factory
@@ -134,6 +140,8 @@ class StreamableHttpServer:
             mcp_session_id=session_id,
             security_settings=self._security,
             idle_timeout=self._idle_timeout_s,
+            event_store=SessionEventStore(self._resumable_events) if self._resumable_events else None,
+            retry_interval=RECONNECT_AFTER_MS,
         )
         self._live[session_id] = _LiveSession(transport, _credential(scope), admission)
         established = False
