@@ -40,7 +40,13 @@ def main(argv: list[str] | None = None) -> int:
         help=f"some of: {', '.join(SERVERS)} (default: every one this machine can run; "
         f"{TS_SDK} needs Node: bash .ci/install-node-clients)",
     )
-    parser.add_argument("--transports", nargs="+", choices=["sse", "mcp"], default=["sse", "mcp"])
+    parser.add_argument(
+        "--transports",
+        nargs="+",
+        choices=["sse", "mcp", "modern"],
+        default=["sse", "mcp", "modern"],
+        help="modern: /mcp at the sessionless revision 2026-07-28, for the servers that speak it",
+    )
     parser.add_argument(
         "--out", type=Path, help="the JSON report (default: bench/results/<profile>-<time>.json)"
     )

@@ -10,15 +10,24 @@ import asyncio
 import contextlib
 import itertools
 import json
+from collections.abc import Mapping
 from typing import Any, Literal, Protocol
 
 from bench.http import Connection, HttpError, KeepAlive
 from bench.sse import EventParser, parse_body
 
 Json = dict[str, Any]
-Transport = Literal["sse", "mcp"]
+Transport = Literal["sse", "mcp", "modern"]
+"""HTTP+SSE at /sse; Streamable HTTP at /mcp in a handshake-era session; and /mcp at the
+sessionless revision 2026-07-28, every request on its own."""
 
 PROTOCOL_VERSION = "2025-11-25"
+MODERN_VERSION = "2026-07-28"
+MODERN_META: Json = {
+    "io.modelcontextprotocol/protocolVersion": MODERN_VERSION,
+    "io.modelcontextprotocol/clientCapabilities": {},
+    "io.modelcontextprotocol/clientInfo": {"name": "mcp-host-bench", "version": "0"},
+}
 REQUEST_TIMEOUT_S = 30.0
 JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
 INITIALIZE_PARAMS: Json = {
@@ -47,16 +56,43 @@ class Session(Protocol):
 
 
 def new_session(transport: Transport, host: str, port: int) -> Session:
-    return SseSession(host, port) if transport == "sse" else StreamableSession(host, port)
+    if transport == "sse":
+        return SseSession(host, port)
+    return StreamableSession(host, port) if transport == "mcp" else ModernClient(host, port)
+
+
+def opening_request(transport: Transport) -> tuple[str, Json | None]:
+    """What a client sends first on a Streamable HTTP URL, and whose answer means it is in."""
+    return ("server/discover", None) if transport == "modern" else ("initialize", INITIALIZE_PARAMS)
 
 
 async def handshake(session: Session) -> Json:
-    """``initialize``, ``notifications/initialized``, ``tools/list``: what a client does first."""
+    """``initialize``, ``notifications/initialized``, ``tools/list``: what a client does first
+    (at 2026-07-28: ``server/discover`` and ``tools/list``)."""
+    if isinstance(session, ModernClient):
+        discovered = await session.request("server/discover")
+        if "result" not in discovered:
+            raise SessionError(f"server/discover failed: {discovered}")
+        return await session.request("tools/list")
     initialized = await session.request("initialize", INITIALIZE_PARAMS)
     if "result" not in initialized:
         raise SessionError(f"initialize failed: {initialized}")
     await session.notify("notifications/initialized")
     return await session.request("tools/list")
+
+
+def _answer(headers: Mapping[str, str], body: bytes, id: int, method: str) -> Json:
+    """The JSON-RPC answer to request ``id`` in a ``POST /mcp`` response, JSON or SSE."""
+    if headers.get("content-type", "").startswith("application/json"):
+        answer: Json = json.loads(body)
+        return answer
+    for event in parse_body(body):
+        if not event.data:  # a priming event, which only gives the stream an id to resume from
+            continue
+        message: Json = json.loads(event.data)
+        if message.get("id") == id:
+            return message
+    raise SessionError(f"POST /mcp {method}: no answer in the response body")
 
 
 def _message(method: str, params: Json | None, id: int | None = None) -> bytes:
@@ -167,14 +203,7 @@ class StreamableSession:
             if self._later_posts is not None:
                 self._posts.close()
                 self._posts = self._later_posts
-        if response.headers.get("content-type", "").startswith("application/json"):
-            answer: Json = json.loads(response.body)
-            return answer
-        for event in parse_body(response.body):
-            message: Json = json.loads(event.data)
-            if message.get("id") == id:
-                return message
-        raise SessionError(f"POST /mcp {method}: no answer in the response body")
+        return _answer(response.headers, response.body, id, method)
 
     async def notify(self, method: str, params: Json | None = None) -> None:
         async with asyncio.timeout(REQUEST_TIMEOUT_S):
@@ -190,4 +219,37 @@ class StreamableSession:
             with contextlib.suppress(HttpError, ConnectionError, TimeoutError):
                 async with asyncio.timeout(REQUEST_TIMEOUT_S):
                     await self._posts.request("DELETE", "/mcp", self._headers)
+        self._posts.close()
+
+
+class ModernClient:
+    """Revision 2026-07-28 on ``POST /mcp``: no session, each request carries its protocol
+    version and capabilities in ``_meta`` and names itself in ``Mcp-Method``/``Mcp-Name``."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self._posts = KeepAlive(host, port)
+        self._ids = itertools.count(1)
+
+    async def open(self) -> None:
+        pass
+
+    async def request(self, method: str, params: Json | None = None) -> Json:
+        id = next(self._ids)
+        headers = {**JSON_HEADERS, "MCP-Protocol-Version": MODERN_VERSION, "Mcp-Method": method}
+        if method == "tools/call" and params is not None:
+            headers["Mcp-Name"] = str(params["name"])
+        body = _message(method, {**(params or {}), "_meta": MODERN_META}, id)
+        async with asyncio.timeout(REQUEST_TIMEOUT_S):
+            response = await self._posts.request("POST", "/mcp", headers, body)
+        if response.status != 200:
+            raise SessionError(f"POST /mcp {method} answered {response.status}: {response.body[:200]!r}")
+        return _answer(response.headers, response.body, id, method)
+
+    async def notify(self, method: str, params: Json | None = None) -> None:
+        raise SessionError(f"{method}: a 2026-07-28 client sends no notifications")
+
+    def release_connection(self) -> None:
+        self._posts.close()
+
+    async def close(self) -> None:
         self._posts.close()

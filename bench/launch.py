@@ -114,6 +114,16 @@ def node_problem() -> str | None:
     return None
 
 
+MODERN_SERVERS = (MCP_HOST, "sdk-shared")
+"""The servers that speak the sessionless revision 2026-07-28: mcp-host, and the SDK's own
+``streamable_http_app()``; its per-connection servers, the TypeScript SDK 1.32 and the echo
+baseline speak only the handshake era."""
+
+
+def speaks(server: str, transport: str) -> bool:
+    return transport != "modern" or server in MODERN_SERVERS
+
+
 def available_servers() -> list[str]:
     """Every server this machine can run: the TypeScript SDK's only with Node installed."""
     return [server for server in SERVERS if server != TS_SDK or node_problem() is None]

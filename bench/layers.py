@@ -110,7 +110,7 @@ def _without_metrics() -> None:
 
 def _without_admission() -> None:
     """No ``max_sessions`` check: every client is admitted."""
-    from mcp_host.session import Admission, SessionRegistry
+    from mcp_host.live_sessions import Admission, SessionRegistry
 
     _replace(SessionRegistry, "admit", lambda self: Admission(None))  # type: ignore[arg-type]
 

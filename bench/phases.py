@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from time import perf_counter
 from typing import Any, TypeVar
 
-from bench.clients import INITIALIZE_PARAMS, Json, Session, SessionError, Transport, handshake, new_session
+from bench.clients import Json, Session, SessionError, Transport, handshake, new_session, opening_request
 from bench.proc import SETTLE_POLL_S, cpu_seconds, settled_rss_kib
 from bench.stats import latency_ms
 
@@ -135,15 +135,16 @@ async def measure_speed(target: Target, sizes: Sizes) -> dict[str, Any]:
 
 async def measure_memory(target: Target, sizes: Sizes) -> dict[str, Any]:
     await warm_up(target, sizes)
-    return {
-        "churn_rss": await churn_rss(target, sizes),
-        "capacity": await capacity(target, sizes),
-    }
+    memory = {"churn_rss": await churn_rss(target, sizes)}
+    if target.transport != "modern":  # 2026-07-28 has no session to hold idle
+        memory["capacity"] = await capacity(target, sizes)
+    return memory
 
 
 async def connect(target: Target, count: int) -> dict[str, Any]:
     """SSE: ``GET /sse`` until the ``endpoint`` event. Streamable HTTP: the ``initialize`` POST
-    until its answer (the session exists). A new TCP connection each time, as a new client."""
+    until its answer (the session exists); at 2026-07-28, ``server/discover``. A new TCP
+    connection each time, as a new client."""
     durations: list[float] = []
     errors = 0
     cpu_before = cpu_seconds(target.pid)
@@ -154,7 +155,7 @@ async def connect(target: Target, count: int) -> dict[str, Any]:
             if target.transport == "sse":
                 await session.open()
             else:
-                _expect_result(await session.request("initialize", INITIALIZE_PARAMS))
+                _expect_result(await session.request(*opening_request(target.transport)))
             durations.append(perf_counter() - start)
         except FAILURES:
             errors += 1

@@ -24,7 +24,18 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from bench.launch import HOST, MCP_HOST, NODE, STACKS, TS_SDK, PluginEnv, host_stack, log_problems, running
+from bench.launch import (
+    HOST,
+    MCP_HOST,
+    NODE,
+    STACKS,
+    TS_SDK,
+    PluginEnv,
+    host_stack,
+    log_problems,
+    running,
+    speaks,
+)
 from bench.phases import DURATIONS, Sizes, Target, measure_memory, measure_speed, warm_up
 from bench.proc import raise_open_files_limit, split_cpus
 from bench.report import goal_results, ratios
@@ -56,9 +67,10 @@ def run_benchmark(
         if MCP_HOST in servers:
             stacks[MCP_HOST] = host_stack(env)
         for transport in transports:
-            turns = speed_turns(env, servers, transport, sizes, server_cpus, out_dir, say)
+            speaking = [server for server in servers if speaks(server, transport)]
+            turns = speed_turns(env, speaking, transport, sizes, server_cpus, out_dir, say)
             memory: dict[str, dict[str, Any]] = {}
-            for server in servers:
+            for server in speaking:
                 say(f"{server} on {transport}: memory ...")
                 log = out_dir / f"{server}-{transport}-memory.log"
                 with running(server, env, log, server_cpus) as (process, port):
@@ -74,7 +86,7 @@ def run_benchmark(
                     **memory[server],
                     "rounds": _without_samples(turns[server]),
                 }
-                for server in servers
+                for server in speaking
             }
     report: dict[str, Any] = {
         "profile": profile,
