@@ -19,6 +19,7 @@ from mcp_host.live_sessions import SessionRegistry
 from mcp_host.metrics import HostMetrics
 from mcp_host.plugin_config import configure_plugins
 from mcp_host.plugins import PluginManager
+from mcp_host.programs import own_program
 from mcp_host.servers import ServerFactory, SessionlessOptions
 from mcp_host.shutdown import MIN_STOP_HOOK_BUDGET_S, ShutdownClock
 from mcp_host.version import host_version
@@ -157,7 +158,8 @@ def _cluster_node(config: HostConfig, source: str) -> ClusterNode:
     try:
         from mcp_host.cluster.node import ClusterNode
     except ImportError as exc:
-        problem = Problem("cluster", f"needs the redis package ({exc}): pip install 'mcp-host[cluster]'")
+        install = f"{own_program('pip')} install 'mcp-host[cluster]'"
+        problem = Problem("cluster", f"needs the redis package ({exc}): {install}")
         raise ConfigError(source, [problem]) from None
     return ClusterNode(config.cluster, config.limits.max_body_bytes)
 
