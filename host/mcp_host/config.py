@@ -107,6 +107,12 @@ class LimitsSection(_Strict):
         description="Events each Streamable HTTP session keeps so that a client whose response "
         "stream broke can reconnect and get what it missed (Last-Event-ID); 0 turns that off.",
     )
+    loop_stall_threshold_s: float = Field(
+        1.0,
+        gt=0,
+        description="The event loop blocked this long (an async tool or hook that blocks) is logged, "
+        "naming the tool, plugin and session, and counted in /metrics.",
+    )
     max_tool_threads: int = Field(
         32,
         ge=1,
