@@ -139,7 +139,7 @@ class Host:
         reached, before any plugin started.
         """
         async with AsyncExitStack() as stack:
-            await stack.enter_async_context(self.watchdog.running())
+            stack.enter_context(self.watchdog.watching())
             if self.cluster is not None:
                 await stack.enter_async_context(self.cluster.running())
             failed_before = len(self.plugins.failed())

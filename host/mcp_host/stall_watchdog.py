@@ -2,25 +2,24 @@
 
 Every client of a host shares one event loop. An ``async def`` tool or hook that blocks
 (``time.sleep``, a synchronous HTTP call, a long computation) freezes all of them, and
-nothing the host runs on that loop can notice, let alone stop it. So a task on the loop
-beats a heartbeat, and a thread of its own watches it: when the beat is late by more than
-``[limits] loop_stall_threshold_s``, the thread reads the loop thread's stack, names the
-tool, plugin and session running there, logs it and counts it in ``/metrics``.
+nothing the host runs on that loop can notice, let alone stop it. So a thread of its own
+keeps handing the loop a callback: when the loop has not got to it after ``[limits]
+loop_stall_threshold_s``, the thread reads the loop thread's stack, names the tool, plugin
+and session running there, logs it and counts it in ``/metrics``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 import sysconfig
 import threading
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-
-import anyio
 
 logger = logging.getLogger(__name__)
 
@@ -33,60 +32,64 @@ class StallWatchdog:
         self.threshold_s = threshold_s
         self.stalls = 0
         """Stalls seen so far (each counted once, however long it lasts)."""
-        self._beat = time.monotonic()
         self._interval = min(threshold_s / 4, 0.25)
-        self._loop_thread = threading.get_ident()
         self._stopped = threading.Event()
 
-    @asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
-        """Watch the running event loop while inside."""
-        self._loop_thread = threading.get_ident()
-        self._beat = time.monotonic()
+    @contextmanager
+    def watching(self) -> Iterator[None]:
+        """Watch the running event loop while inside (call it on the loop's thread)."""
+        loop = asyncio.get_running_loop()
         self._stopped.clear()
-        watcher = threading.Thread(target=self._watch, name="mcp-host-stall-watchdog", daemon=True)
-        async with anyio.create_task_group() as group:
-            group.start_soon(self._heartbeat)
-            watcher.start()
-            try:
-                yield
-            finally:
-                self._stopped.set()
-                group.cancel_scope.cancel()
+        watcher = threading.Thread(
+            target=self._watch,
+            args=(loop, threading.get_ident()),
+            name="mcp-host-stall-watchdog",
+            daemon=True,
+        )
+        watcher.start()
+        try:
+            yield
+        finally:
+            self._stopped.set()
 
-    async def _heartbeat(self) -> None:
-        while True:
-            self._beat = time.monotonic()
-            await anyio.sleep(self._interval)
-
-    def _watch(self) -> None:
-        reported: float | None = None  # the beat a stall was reported for
+    def _watch(self, loop: asyncio.AbstractEventLoop, loop_thread: int) -> None:
+        """Ask the loop to run a callback, again and again; a loop that takes too long to get
+        to it is blocked, by whatever its thread is running right then."""
         while not self._stopped.wait(self._interval):
-            beat = self._beat
-            late = time.monotonic() - beat - self._interval
-            if late > self.threshold_s and reported != beat:
-                reported = beat
-                self.stalls += 1
-                self._report(late)
-            elif reported is not None and reported != beat:
+            asked = time.monotonic()
+            answered = threading.Event()
+            try:
+                loop.call_soon_threadsafe(answered.set)
+            except RuntimeError:  # the loop has closed
+                return
+            reported = False
+            while not answered.wait(self._interval):
+                if self._stopped.is_set():
+                    return
+                blocked = time.monotonic() - asked
+                if blocked > self.threshold_s and not reported:
+                    reported = True
+                    self.stalls += 1
+                    self._report(blocked, loop_thread)
+            if reported:
+                stalled = time.monotonic() - asked
                 logger.warning(
-                    "the event loop runs again after a stall of about %.1f s",
-                    beat - reported,
-                    extra={"event": "loop_stall_ended", "stalled_s": round(beat - reported, 3)},
+                    "the event loop runs again after a stall of %.1f s",
+                    stalled,
+                    extra={"event": "loop_stall_ended", "stalled_s": round(stalled, 3)},
                 )
-                reported = None
 
-    def _report(self, late: float) -> None:
-        frame = sys._current_frames().get(self._loop_thread)
+    def _report(self, blocked: float, loop_thread: int) -> None:
+        frame = sys._current_frames().get(loop_thread)
         running = describe_running(frame) if frame is not None else {}
         what = ", ".join(f"{key} {value}" for key, value in running.items()) or "no tool or plugin hook"
         logger.error(
             "the event loop has been blocked for %.1f s (over loop_stall_threshold_s = %g): every "
             "client waits; running: %s",
-            late,
+            blocked,
             self.threshold_s,
             what,
-            extra={"event": "loop_stall", "blocked_s": round(late, 3), **running},
+            extra={"event": "loop_stall", "blocked_s": round(blocked, 3), **running},
         )
 
 
