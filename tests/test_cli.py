@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from mcp_host.programs import own_program
 from mcp_host.version import host_version
 
 
@@ -80,3 +81,15 @@ def test_completion_through_argcomplete(tmp_path: Path, line: str, expected: set
 
     assert asked.returncode == 0, asked.stderr
     assert {word.strip() for word in answer.read_text().split("\v")} == expected
+
+
+def test_hints_name_the_environments_own_programs_from_where_you_are(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    bin_dir = Path(sys.executable).parent
+    monkeypatch.chdir(bin_dir.parent.parent)  # the folder holding the virtualenv, as in the README
+
+    assert own_program("mcp-host") == f"{bin_dir.parent.name}/bin/mcp-host"
+    assert own_program("no-such-program") == f"{bin_dir.parent.name}/bin/{Path(sys.executable).name}"
+    monkeypatch.chdir(tmp_path)  # elsewhere: the full path
+    assert own_program("mcp-host") == str(bin_dir / "mcp-host")

@@ -30,7 +30,7 @@ def _serve(config_text: str | None, tmp_path, *extra: str, env=None) -> subproce
         ("[server\nport = 1", "invalid TOML: Expected ']' at the end of a table declaration (at line 1"),
         (
             "[server]\nprot = 8000",
-            "server.prot: unknown key; expected one of: host, http, instructions, keepalive_s",
+            "server.prot: unknown key; expected one of: cache_scope, host, http, instructions, keepalive_s",
         ),
         ("[server]\nport = 'eighty'", "server.port: input should be a valid integer"),
         ("[server]\nport = 70000", "server.port: input should be less than or equal to 65535 (got 70000)"),

@@ -120,7 +120,7 @@ def test_the_current_revision_is_probed_without_opening_a_session(healthy_host):
 
 
 def test_a_server_of_the_handshake_era_only_still_lets_cursor_connect(healthy_host):
-    with handshake_only_proxy(healthy_host) as proxy_url:
+    with one_era_proxy(healthy_host, "handshake") as proxy_url:
         text = doctor(proxy_url + "/mcp", "--keepalive-wait", "0")
         as_json = doctor(proxy_url + "/mcp", "--keepalive-wait", "0", "--json")
 
@@ -138,6 +138,29 @@ def test_a_server_of_the_handshake_era_only_still_lets_cursor_connect(healthy_ho
     )
     assert text.stdout.splitlines()[-1] == "Cursor can connect (1 warnings)"
     assert json.loads(as_json.stdout)["eras"] == ["handshake"]
+
+
+def test_a_server_of_the_current_revision_only_is_one_cursor_cannot_use(healthy_host):
+    with one_era_proxy(healthy_host, "2026-07-28") as proxy_url:
+        result = doctor(proxy_url + "/mcp", "--keepalive-wait", "0", "--json")
+
+    assert result.returncode == 1
+    document = json.loads(result.stdout)
+    checks = {check["name"]: check for check in document["checks"]}
+    assert checks["streamable-http"]["status"] == "fail"
+    assert checks["streamable-http"]["detail"] == (
+        f"POST {proxy_url}/mcp: initialize failed with error -32022: Unsupported protocol version: "
+        "the server speaks only 2026-07-28"
+    )
+    assert checks["streamable-http"]["fix"] == "Cursor speaks the handshake era (2025-11-25): serve it too"
+    assert checks["discover (2026-07-28)"]["status"] == "ok"
+    assert checks["tools/list (2026-07-28)"]["status"] == "ok"
+    assert checks["eras"]["status"] == "warn"
+    assert checks["eras"]["detail"].startswith(
+        "the server speaks 2026-07-28 only: clients of the handshake era (Cursor"
+    )
+    assert document["eras"] == ["2026-07-28"]
+    assert checks["tools"]["status"] == "ok"  # what it serves is still checked against Cursor's limits
 
 
 def test_cursor_s_name_length_limit_uses_the_name_given_in_mcp_json(healthy_host):
@@ -300,9 +323,9 @@ def buffering_proxy(host: LiveHost) -> Iterator[str]:
 
 
 @contextmanager
-def handshake_only_proxy(host: LiveHost) -> Iterator[str]:
+def one_era_proxy(host: LiveHost, era: str) -> Iterator[str]:
     port = int(host.base_url.rsplit(":", 1)[1])
-    handler = type("Handler", (_HandshakeOnlyHandler,), {"upstream_port": port})
+    handler = type("Handler", (_OneEraProxyHandler,), {"upstream_port": port, "era": era})
     with _serve(handler) as url:
         yield url
 
@@ -319,25 +342,46 @@ def _read_request(connection: socket.socket) -> tuple[list[bytes], bytes]:
     return lines, body
 
 
-class _HandshakeOnlyHandler(socketserver.BaseRequestHandler):
-    """A server of the handshake era only, as mcp-host was before 2026-07-28: a request of that
-    revision has no session ID, and is refused as the SDK's session transport refuses it. Every
-    other request is passed on to a real host, and its answer streamed back as it comes."""
+def _json_answer(status: bytes, body: bytes) -> bytes:
+    return (
+        b"HTTP/1.1 "
+        + status
+        + b"\r\nContent-Type: application/json\r\nConnection: close\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+
+
+class _OneEraProxyHandler(socketserver.BaseRequestHandler):
+    """A server of one protocol era only, made of a real host: requests of the other era are
+    refused as such a server refuses them, every other one is passed on to the host and its
+    answer streamed back as it comes."""
 
     upstream_port: int
-    REFUSAL = (
-        b'{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Bad Request: Missing session ID"}}'
+    era: str
+
+    MISSING_SESSION = _json_answer(
+        b"400 Bad Request",
+        b'{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Bad Request: Missing session ID"}}',
     )
+    """What a server of the handshake era (mcp-host before 2026-07-28 too) says to a request of
+    2026-07-28: it has no session ID."""
+    UNSUPPORTED_VERSION = _json_answer(
+        b"400 Bad Request",
+        b'{"jsonrpc":"2.0","id":1,"error":{"code":-32022,"message":"Unsupported protocol version",'
+        b'"data":{"supported":["2026-07-28"],"requested":"2025-11-25"}}}',
+    )
+    """What a server of 2026-07-28 only says to anything else."""
 
     def handle(self) -> None:
         self.request.settimeout(30)
         lines, body = _read_request(self.request)
-        if any(line.lower() == b"mcp-protocol-version: 2026-07-28" for line in lines):
-            self.request.sendall(
-                b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n"
-                + f"Content-Length: {len(self.REFUSAL)}\r\n\r\n".encode()
-                + self.REFUSAL
-            )
+        modern = any(line.lower() == b"mcp-protocol-version: 2026-07-28" for line in lines)
+        if self.era == "handshake" and modern:
+            self.request.sendall(self.MISSING_SESSION)
+            return
+        if self.era == "2026-07-28" and not modern:
+            self.request.sendall(self.UNSUPPORTED_VERSION)
             return
         kept = [line for line in lines if not line.lower().startswith(b"connection:")]
         with socket.create_connection(("127.0.0.1", self.upstream_port), timeout=30) as upstream:

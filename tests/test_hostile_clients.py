@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+
+import anyio
 import httpx2
 import pytest
 
@@ -116,3 +119,70 @@ async def test_a_request_whose_id_cannot_be_answered_is_refused_not_dropped(rogu
         assert answer.status_code == 400
         assert answer.json()["error"]["code"] == -32600
         assert "id must be a string or an integer" in answer.json()["error"]["message"]
+
+
+def _closed_by_the_host(sock: socket.socket, wait_s: float = 20) -> bool:
+    """Whether the host closes the connection (within ``wait_s``, a bound, not a measure)."""
+    sock.settimeout(wait_s)
+    try:
+        while sock.recv(4096):
+            pass
+    except TimeoutError:
+        return False
+    except ConnectionResetError:
+        pass
+    return True
+
+
+@pytest.mark.parametrize("http", ["h11", "httptools"])
+async def test_slow_and_silent_connections_are_closed_at_the_header_deadline(rogue_env, http):
+    config = f"[server]\nhttp = '{http}'\n\n[limits]\nheader_timeout_s = 1\n"
+    with run_host(config, python=rogue_env.python) as host:
+        address = ("127.0.0.1", int(host.base_url.rsplit(":", 1)[1]))
+        with socket.create_connection(address) as silent, socket.create_connection(address) as slowloris:
+            slowloris.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127")  # ... and never the rest
+            closed = await anyio.to_thread.run_sync(
+                lambda: (_closed_by_the_host(silent), _closed_by_the_host(slowloris))
+            )
+        async with httpx2.AsyncClient(timeout=10) as http_client:
+            still_serving = await http_client.get(host.url("/healthz"))
+    assert closed == (True, True)
+    assert still_serving.status_code == 200
+
+
+async def test_connections_beyond_max_connections_get_503(rogue_env):
+    with run_host("[limits]\nmax_connections = 2\n", python=rogue_env.python) as host:
+        async with (
+            httpx2.AsyncClient(timeout=10) as first,
+            httpx2.AsyncClient(timeout=10) as second,
+            httpx2.AsyncClient(timeout=10) as third,
+            first.stream("GET", host.sse_url()) as one,
+            second.stream("GET", host.sse_url()) as two,
+        ):
+            beyond = await third.get(host.url("/healthz"))
+            assert (one.status_code, two.status_code) == (200, 200)
+        async with httpx2.AsyncClient(timeout=10) as http:
+            after = await http.get(host.url("/healthz"))
+    assert beyond.status_code == 503
+    assert after.status_code == 200
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+async def test_running_out_of_file_descriptors_logs_accept_errors_once_per_interval(rogue_env, tmp_path, loop):
+    # The host's own python, with few file descriptors: connections beyond them fail to accept.
+    python = tmp_path / "python"
+    python.write_text(f'#!/bin/sh\nulimit -n 80\nexec "{rogue_env.python}" "$@"\n')
+    python.chmod(0o755)
+    with run_host(f"[server]\nloop = '{loop}'\n", python=python) as host:
+        address = ("127.0.0.1", int(host.base_url.rsplit(":", 1)[1]))
+        connections = [socket.create_connection(address) for _ in range(150)]
+        try:
+            await anyio.sleep(3)  # accept() fails over and over meanwhile
+        finally:
+            for connection in connections:
+                connection.close()
+        async with httpx2.AsyncClient(timeout=10) as http:
+            still_serving = await http.get(host.url("/healthz"))
+    accept_errors = [line for line in host.log_lines if "socket.accept() out of system resource" in line]
+    assert still_serving.status_code == 200
+    assert len(accept_errors) <= 2, "\n".join(accept_errors[:5])

@@ -126,3 +126,26 @@ async def test_sighup_stops_the_host_gracefully_with_every_ending_hook(rogue_env
     assert [event["event"] for event in _events(counter_events)] == ["started", "ended"]
     assert [event["event"] for event in _events(rogue_events)] == ["session_ended", "host_stopping"]
     host.wait_for_log("SIGHUP: stopping as for SIGTERM")
+
+
+async def test_an_async_tool_that_blocks_the_loop_is_named_counted_and_not_a_success(rogue_env):
+    config = (
+        "[limits]\nloop_stall_threshold_s = 0.5\n\n[plugins.rogue]\ntool_timeouts = { rogue_block = 1 }\n"
+    )
+    with run_host(config, python=rogue_env.python) as host:
+        async with (
+            streamable_http_client(host.mcp_url()) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            session_id = _text(await session.call_tool("rogue_whoami", {}))
+            blocked = await session.call_tool("rogue_block", {"seconds": 3})
+            async with httpx2.AsyncClient() as http:
+                metrics = (await http.get(host.url("/metrics"))).text
+        stall = host.wait_for_log(r"the event loop has been blocked for .*; running: (.*)").group(1)
+    assert _text(blocked) == "Error executing tool rogue_block: timed out after 1 s"
+    assert "tool 'rogue_block'" in stall
+    assert "plugin 'rogue'" in stall
+    assert f"session {session_id}" in stall
+    assert "mcp_host_rogue" in stall  # where in the plugin's code
+    assert re.search(r"^mcp_host_event_loop_stalls_total [1-9]", metrics, re.MULTILINE), metrics

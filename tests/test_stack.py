@@ -126,6 +126,6 @@ def test_serve_exits_1_when_the_config_asks_for_a_missing_loop(plugin_env, tmp_p
     assert result.returncode == 1, result.stderr
     assert (
         '[server] loop = "uvloop", but uvloop cannot be imported (no uvloop wheel for this platform): '
-        'pip install uvloop, or set loop = "auto" to fall back without it'
-    ) in result.stderr
+        f'{plugin_env.python} -m pip install uvloop, or set loop = "auto" to fall back without it'
+    ) in result.stderr  # that environment's own pip (it has no pip script)
     assert "Traceback" not in result.stderr

@@ -107,6 +107,27 @@ class LimitsSection(_Strict):
         description="Events each Streamable HTTP session keeps so that a client whose response "
         "stream broke can reconnect and get what it missed (Last-Event-ID); 0 turns that off.",
     )
+    max_connections: int = Field(
+        12_000,
+        ge=1,
+        description="Open HTTP connections (SSE streams included) at most; a request beyond them gets "
+        "HTTP 503. Keep it under the process's file descriptor limit (ulimit -n).",
+    )
+    header_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        description="A connection that has not sent a request's headers this long after it opened, or "
+        "after its last response, is closed (slow or idle clients).",
+    )
+    idle_connection_timeout_s: int = Field(
+        5, ge=1, description="A kept-alive connection idle this long after a response is closed."
+    )
+    loop_stall_threshold_s: float = Field(
+        1.0,
+        gt=0,
+        description="The event loop blocked this long (an async tool or hook that blocks) is logged, "
+        "naming the tool, plugin and session, and counted in /metrics.",
+    )
     max_tool_threads: int = Field(
         32,
         ge=1,

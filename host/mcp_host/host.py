@@ -19,8 +19,10 @@ from mcp_host.live_sessions import SessionRegistry
 from mcp_host.metrics import HostMetrics
 from mcp_host.plugin_config import configure_plugins
 from mcp_host.plugins import PluginManager
+from mcp_host.programs import own_program
 from mcp_host.servers import ServerFactory, SessionlessOptions
 from mcp_host.shutdown import MIN_STOP_HOOK_BUDGET_S, ShutdownClock
+from mcp_host.stall_watchdog import StallWatchdog
 from mcp_host.version import host_version
 
 if TYPE_CHECKING:
@@ -49,6 +51,9 @@ class Host:
     changes: ChangeFeed = field(init=False, default_factory=ChangeFeed)
     shutdown: ShutdownClock = field(init=False)
     """Counts ``shutdown_grace_s`` down from the stop signal."""
+    watchdog: StallWatchdog = field(init=False)
+    """Notices the event loop blocked, and what blocked it."""
+    """Counts ``shutdown_grace_s`` down from the stop signal."""
     request_state_keys: list[bytes] = field(init=False)
     """Seal the ``requestState`` of multi-round 2026-07-28 calls. Made here, before
     ``--workers`` forks, when the config names none, so that every worker opens what
@@ -61,7 +66,8 @@ class Host:
         if self.config.cluster is not None:
             self.cluster = _cluster_node(self.config, self.source)
             self.sessions.claims = self.cluster
-        self.metrics = HostMetrics(self.sessions, self.plugins)
+        self.watchdog = StallWatchdog(limits.loop_stall_threshold_s)
+        self.metrics = HostMetrics(self.sessions, self.plugins, self.watchdog)
         self.factory = ServerFactory(
             self.plugins,
             self.sessions,
@@ -133,6 +139,7 @@ class Host:
         reached, before any plugin started.
         """
         async with AsyncExitStack() as stack:
+            stack.enter_context(self.watchdog.watching())
             if self.cluster is not None:
                 await stack.enter_async_context(self.cluster.running())
             failed_before = len(self.plugins.failed())
@@ -157,7 +164,8 @@ def _cluster_node(config: HostConfig, source: str) -> ClusterNode:
     try:
         from mcp_host.cluster.node import ClusterNode
     except ImportError as exc:
-        problem = Problem("cluster", f"needs the redis package ({exc}): pip install 'mcp-host[cluster]'")
+        install = f"{own_program('pip')} install 'mcp-host[cluster]'"
+        problem = Problem("cluster", f"needs the redis package ({exc}): {install}")
         raise ConfigError(source, [problem]) from None
     return ClusterNode(config.cluster, config.limits.max_body_bytes)
 

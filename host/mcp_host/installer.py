@@ -27,6 +27,7 @@ from typing import Any
 
 from mcp_host.config import Problem, load_config
 from mcp_host.host import prepare_host
+from mcp_host.programs import own_program
 
 CHECK_TIMEOUT_S = 300.0
 """Importing a plugin may be slow (big dependencies), but must not hang the command forever."""
@@ -57,7 +58,8 @@ def pip_install_command(
         raise NoPip(
             f"there is no pip in the environment mcp-host runs in ({sys.prefix}); "
             f"add it with `{sys.executable} -m ensurepip`, or install with another tool "
-            f"(`uv pip install --python {sys.executable} PACKAGE`) and check with `mcp-host plugins`"
+            f"(`uv pip install --python {sys.executable} PACKAGE`) "
+            f"and check with `{own_program('mcp-host')} plugins`"
         )
     command = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check"]
     if upgrade:

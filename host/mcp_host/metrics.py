@@ -9,20 +9,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from mcp_host.call_stats import ToolCallStats
 from mcp_host.live_sessions import SessionRegistry
 from mcp_host.plugins import PluginManager, PluginStatus
+from mcp_host.stall_watchdog import StallWatchdog
 
 CALL_SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
 
 class _LiveState(Collector):
-    def __init__(self, sessions: SessionRegistry, plugins: PluginManager) -> None:
+    def __init__(self, sessions: SessionRegistry, plugins: PluginManager, watchdog: StallWatchdog) -> None:
         self._sessions = sessions
         self._plugins = plugins
+        self._watchdog = watchdog
 
     def collect(self) -> Iterator[Metric]:
         sessions = GaugeMetricFamily(
@@ -48,16 +50,22 @@ class _LiveState(Collector):
         threads.add_metric(["busy"], self._plugins.threads.busy)
         threads.add_metric(["abandoned"], self._plugins.threads.abandoned)
         yield threads
+        yield CounterMetricFamily(
+            "mcp_host_event_loop_stalls",
+            "Times the event loop was blocked longer than [limits] loop_stall_threshold_s "
+            "(the log names the tool, plugin and session).",
+            value=self._watchdog.stalls,
+        )
 
 
 class HostMetrics:
     """The metrics of one host, in a registry of their own (several hosts can share a process)."""
 
-    def __init__(self, sessions: SessionRegistry, plugins: PluginManager) -> None:
+    def __init__(self, sessions: SessionRegistry, plugins: PluginManager, watchdog: StallWatchdog) -> None:
         self.registry = CollectorRegistry()
         self.recent_calls = ToolCallStats()
         """The same calls as the status page shows them (``/status``)."""
-        self.registry.register(_LiveState(sessions, plugins))
+        self.registry.register(_LiveState(sessions, plugins, watchdog))
         self.sessions_opened = Counter(
             "mcp_host_sessions_opened",
             "Client sessions opened.",

@@ -25,6 +25,7 @@ from mcp_host.config import (
     validate_as_written,
 )
 from mcp_host.plugins import PluginFailure, PluginManager, PluginRecord
+from mcp_host.programs import own_program
 from mcp_host.registration import Collector
 from mcp_host.tool_guard import guard_tool
 from mcp_host.worker_threads import WorkerThreads
@@ -52,7 +53,8 @@ def _unknown_plugins(plugins: PluginManager, config: HostConfig) -> list[Problem
         Problem(
             f"plugins.{name}",
             f"no installed plugin is named {name!r} (installed: {installed}); "
-            f"install it (for example `pip install mcp-host-{name}`) or set enabled = false",
+            f"install it (for example `{own_program('mcp-host')} install mcp-host-{name}`) "
+            "or set enabled = false",
         )
         for name, entry in config.plugins.items()
         if name not in plugins.records and entry.enabled

@@ -25,6 +25,7 @@ from mcp_host.banner import log_banner
 from mcp_host.cluster import ClusterUnavailable
 from mcp_host.cluster import workers as worker_processes
 from mcp_host.config import HostConfig
+from mcp_host.connections import RateLimitedLoopErrors, http_protocol
 from mcp_host.exit_codes import EXIT_FAILURE, EXIT_OK
 from mcp_host.host import Host, StrictModeError, prepare_host
 from mcp_host.shutdown import ShutdownClock
@@ -173,13 +174,18 @@ async def _serve(host: Host, sockets: list[socket.socket], stack: Stack, strict:
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, on_stop_signal)
     signal.signal(signal.SIGHUP, on_hangup)
+    limits = host.config.limits
+    asyncio.get_running_loop().set_exception_handler(RateLimitedLoopErrors())
     async with host.running(strict=strict):
         # Built now that the plugins have started: the blueprints are final.
         server = _Server(
             host.shutdown,
             uvicorn.Config(
                 create_app(host),
-                http=stack.http,
+                http=http_protocol(stack.http, limits.header_timeout_s),
+                timeout_keep_alive=limits.idle_connection_timeout_s,
+                # uvicorn counts the connection asking among those open: 503 from the (N+1)th.
+                limit_concurrency=limits.max_connections + 1,
                 log_config=None,
                 access_log=False,
                 root_path=settings.root_path,

@@ -15,6 +15,8 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
+from mcp_host.programs import own_program
+
 HttpChoice = Literal["auto", "httptools", "h11"]
 LoopChoice = Literal["auto", "uvloop", "asyncio"]
 Http = Literal["httptools", "h11"]
@@ -72,7 +74,7 @@ def _usable(fast: str, choice: str, key: str, fallbacks: list[str]) -> bool:
         if choice == fast:
             raise StackUnavailable(
                 f'[server] {key} = "{fast}", but {fast} cannot be imported ({exc}): '
-                f'pip install {fast}, or set {key} = "auto" to fall back without it'
+                f'{own_program("pip")} install {fast}, or set {key} = "auto" to fall back without it'
             ) from None
         fallbacks.append(f"{fast} cannot be imported: {exc}")
         return False

@@ -58,6 +58,7 @@ from mcp_host.config import HostConfig, PluginEntry, parse_config
 from mcp_host.hookspecs import PROJECT_NAME
 from mcp_host.host import Host, prepare_host
 from mcp_host.plugins import PluginRecord, PluginStatus
+from mcp_host.programs import own_program
 from mcp_host.servers import SESSION_ENDED_BUDGET_S, ServerFactory
 from mcp_host.session import HostSession
 
@@ -255,7 +256,7 @@ def assert_plugin_installed(name: str, config: Config = "") -> PluginRecord:
             f"no plugin named {name!r} is installed in {sys.prefix} "
             f"(installed: {', '.join(sorted(announced)) or 'none'}); "
             f"announce it in pyproject.toml under [project.entry-points.{PROJECT_NAME}] "
-            f"and pip-install the package (pip install -e . for a checkout)"
+            f"and pip-install the package ({own_program('pip')} install -e . for a checkout)"
         )
     host_config, source = _read_config(config)
     alone = {other: PluginEntry(enabled=False) for other in announced if other != name}

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import shlex
-import sys
 from pathlib import Path
 
 from mcp_host.addresses import url_host
@@ -80,20 +77,3 @@ def select_servers(host: Host, name: str | None) -> list[ServerBlueprint]:
         known = ", ".join(host.blueprints)
         raise ConfigError(host.source, [Problem("servers", f"no server named {name!r} (servers: {known})")])
     return [host.blueprints[name]]
-
-
-def own_program(name: str) -> str:
-    """How to run ``name`` (``pip``, ``mcp-host``, ``python``) of the environment mcp-host runs
-    in, as a command to print: ``.venv/bin/pip`` from the folder holding ``.venv``.
-
-    Printed hints name the environment's own programs by path: a bare ``pip`` or ``mcp-host``
-    works only in an activated virtualenv, and a bare ``pip`` may install elsewhere.
-    """
-    interpreter = Path(sys.executable)
-    program = interpreter.parent / name
-    if not program.exists():
-        program, module = interpreter, {"pip": " -m pip", "mcp-host": " -m mcp_host"}.get(name, "")
-    else:
-        module = ""
-    shown = os.path.relpath(program) if program.is_relative_to(Path.cwd()) else str(program)
-    return shlex.quote(shown) + module

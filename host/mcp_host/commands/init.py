@@ -11,9 +11,10 @@ from typing import Any
 import tomli_w
 from pydantic import BaseModel, ValidationError
 
-from mcp_host.commands.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, own_program
+from mcp_host.commands.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from mcp_host.config import ServerSection
 from mcp_host.plugins import PluginManager, PluginRecord, PluginStatus
+from mcp_host.programs import own_program
 
 NAME = "init"
 HELP = "write a starter config.toml with every installed plugin's settings"

@@ -7,7 +7,8 @@ import shlex
 import sys
 from pathlib import Path
 
-from mcp_host.commands.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, own_program
+from mcp_host.commands.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from mcp_host.programs import own_program
 from mcp_host.scaffold import ScaffoldError, create_plugin, plugin_names
 
 NAME = "new-plugin"

@@ -25,7 +25,12 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import anyio
 import httpx2
 from mcp.shared.inbound import MCP_METHOD_HEADER, MCP_PROTOCOL_VERSION_HEADER
-from mcp_types import CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, PROTOCOL_VERSION_META_KEY
+from mcp_types import (
+    CLIENT_CAPABILITIES_META_KEY,
+    CLIENT_INFO_META_KEY,
+    PROTOCOL_VERSION_META_KEY,
+    UNSUPPORTED_PROTOCOL_VERSION,
+)
 
 from mcp_host.version import host_version
 
@@ -339,13 +344,30 @@ async def probe_streamable(client: httpx2.AsyncClient, url: str, options: ProbeO
     answer = await _post_first_request(client, url, _initialize_request(), {}, options)
     if isinstance(answer, Probe):
         return answer
+    fix = None
     if answer.error is not None:
         works, detail = False, f"initialize failed with error {_code_and_message(answer.error)}"
+        supported = _supported_versions(answer.error)
+        if answer.error.get("code") == UNSUPPORTED_PROTOCOL_VERSION and supported:
+            detail += f": the server speaks only {', '.join(supported)}"
+            fix = f"Cursor speaks the handshake era ({HANDSHAKE_PROTOCOL_VERSION}): serve it too"
     else:
         works, detail = True, f"answers initialize (protocol {answer.result.get('protocolVersion', '?')})"
     return Probe(
-        url, works, f"POST {url}: {detail}", status_code=answer.response.status_code, answered_json_rpc=True
+        url,
+        works,
+        f"POST {url}: {detail}",
+        fix,
+        status_code=answer.response.status_code,
+        answered_json_rpc=True,
     )
+
+
+def _supported_versions(error: dict[str, Any]) -> list[str]:
+    """The versions a -32022 answer names (``data.supported``); none if it names none."""
+    data = error.get("data")
+    supported = data.get("supported") if isinstance(data, dict) else None
+    return [str(version) for version in supported] if isinstance(supported, list) else []
 
 
 def _discover_request() -> dict[str, Any]:
