@@ -241,6 +241,15 @@ def _json_rpc_answer(content_type: str, body: bytes) -> dict[str, Any] | None:
     return None
 
 
+def _has_an_event_with_data(seen: bytes) -> bool:
+    complete_events = seen.replace(b"\r\n", b"\n").split(b"\n\n")[:-1]
+    return any(
+        line.startswith(b"data:") and line[len(b"data:") :].strip()
+        for event in complete_events
+        for line in event.split(b"\n")
+    )
+
+
 async def _read_sample(response: httpx2.Response, stop_early: Callable[[bytes], bool]) -> bytes:
     body = b""
     async for chunk in response.aiter_bytes():
@@ -308,8 +317,9 @@ async def _post_first_request(
                 "POST", url, json=request, headers={**_POST_HEADERS, **headers}
             ) as response:
                 content_type = response.headers.get("content-type") or ""
-                # An SSE answer stays open after the response on some servers: stop at the first event.
-                body = await _read_sample(response, lambda seen: b"\n\n" in seen.replace(b"\r\n", b"\n"))
+                # An SSE answer stays open after the response on some servers: stop at the first
+                # event with data, past a resumable stream's priming event (an id, empty data).
+                body = await _read_sample(response, _has_an_event_with_data)
     except TimeoutError:
         return Probe(url, False, f"POST {url}: {_too_slow(options)}", _TOO_SLOW_FIX)
     except httpx2.HTTPError as exc:
