@@ -72,20 +72,20 @@ class ChangeFeed:
     ]:
         """``resources/subscribe`` and ``resources/unsubscribe`` for one session."""
 
+        def resources() -> set[str]:
+            subscriber = self._subscribers.get(session_id)
+            return subscriber.resources if subscriber is not None else set()
+
         async def subscribe(
             ctx: ServerRequestContext[Any, Any], params: SubscribeRequestParams
         ) -> EmptyResult:
-            subscriber = self._subscribers.get(session_id)
-            if subscriber is not None:
-                subscriber.resources.add(str(params.uri))
+            resources().add(str(params.uri))
             return EmptyResult()
 
         async def unsubscribe(
             ctx: ServerRequestContext[Any, Any], params: UnsubscribeRequestParams
         ) -> EmptyResult:
-            subscriber = self._subscribers.get(session_id)
-            if subscriber is not None:
-                subscriber.resources.discard(str(params.uri))
+            resources().discard(str(params.uri))
             return EmptyResult()
 
         return subscribe, unsubscribe

@@ -78,13 +78,13 @@ class StreamableHttpServer:
         resumable_events: int,
         sessionless: SessionlessRequests,
     ) -> None:
-        self._resumable_events = resumable_events
         self._blueprint = blueprint
         self._sessionless = sessionless
         self._factory = factory
         self._sessions = sessions
         self._security = security
         self._idle_timeout_s = idle_timeout_s
+        self._resumable_events = resumable_events
         self._live: dict[str, _LiveSession] = {}
         self._background = Background("the Streamable HTTP transport")
         self._app = RequestBodyLimitMiddleware(self._handle, max_request_body_size)
