@@ -67,3 +67,22 @@ def test_the_smoke_run_reports_every_phase_of_every_server(tmp_path: Path) -> No
     assert set(report["stacks"]) == SERVERS
     assert report["stacks"]["mcp-host"] == "uvloop, httptools"
     assert all(target["measured"] is not None for target in report["targets"]), report["targets"]
+
+
+def test_the_in_process_layer_costs_report_every_layer() -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.layers", "--in-process", "--profile", "smoke"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+    assert run.returncode == 0, run.stderr
+    rows = [line for line in run.stdout.splitlines() if line.startswith("| ") and "µs" not in line]
+    assert [row.split(" | ")[0].removeprefix("| ") for row in rows[1:]] == [
+        "tool-guard",
+        "middlewares",
+        "metrics",
+        "logging",
+    ]

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 import pytest
 
@@ -267,6 +267,18 @@ def _read_head(connection: socket.socket) -> tuple[bytes, bytes]:
     return head, rest
 
 
+def _read_request(connection: socket.socket) -> tuple[list[bytes], bytes]:
+    """A request's head lines and its whole body."""
+    head, body = _read_head(connection)
+    lines = head.split(b"\r\n")
+    length = next(
+        (int(line.split(b":", 1)[1]) for line in lines if line.lower().startswith(b"content-length:")), 0
+    )
+    while len(body) < length:
+        body += connection.recv(65536)
+    return lines, body
+
+
 class _BufferingProxyHandler(socketserver.BaseRequestHandler):
     """Passes the request on and the answer's head back at once, but holds its body until the host
     has sent all of it: what nginx does with proxy_buffering on. An event stream never arrives."""
@@ -275,13 +287,7 @@ class _BufferingProxyHandler(socketserver.BaseRequestHandler):
 
     def handle(self) -> None:
         self.request.settimeout(30)
-        head, body = _read_head(self.request)
-        lines = head.split(b"\r\n")
-        length = next(
-            (int(line.split(b":", 1)[1]) for line in lines if line.lower().startswith(b"content-length:")), 0
-        )
-        while len(body) < length:
-            body += self.request.recv(65536)
+        lines, body = _read_request(self.request)
         # The host closes the connection after its answer: its end is the end of the body.
         kept = [line for line in lines if not line.lower().startswith(b"connection:")]
         with socket.create_connection(("127.0.0.1", self.upstream_port), timeout=30) as upstream:
@@ -314,32 +320,19 @@ def _serve(handler: type[socketserver.BaseRequestHandler]) -> Iterator[str]:
         server.server_close()
 
 
-@contextmanager
-def buffering_proxy(host: LiveHost) -> Iterator[str]:
+def _in_front_of(
+    host: LiveHost, handler: type[socketserver.BaseRequestHandler], **settings: object
+) -> AbstractContextManager[str]:
     port = int(host.base_url.rsplit(":", 1)[1])
-    handler = type("Handler", (_BufferingProxyHandler,), {"upstream_port": port})
-    with _serve(handler) as url:
-        yield url
+    return _serve(type("Handler", (handler,), {"upstream_port": port, **settings}))
 
 
-@contextmanager
-def one_era_proxy(host: LiveHost, era: str) -> Iterator[str]:
-    port = int(host.base_url.rsplit(":", 1)[1])
-    handler = type("Handler", (_OneEraProxyHandler,), {"upstream_port": port, "era": era})
-    with _serve(handler) as url:
-        yield url
+def buffering_proxy(host: LiveHost) -> AbstractContextManager[str]:
+    return _in_front_of(host, _BufferingProxyHandler)
 
 
-def _read_request(connection: socket.socket) -> tuple[list[bytes], bytes]:
-    """A request's head lines and its whole body."""
-    head, body = _read_head(connection)
-    lines = head.split(b"\r\n")
-    length = next(
-        (int(line.split(b":", 1)[1]) for line in lines if line.lower().startswith(b"content-length:")), 0
-    )
-    while len(body) < length:
-        body += connection.recv(65536)
-    return lines, body
+def one_era_proxy(host: LiveHost, era: str) -> AbstractContextManager[str]:
+    return _in_front_of(host, _OneEraProxyHandler, era=era)
 
 
 def _json_answer(status: bytes, body: bytes) -> bytes:

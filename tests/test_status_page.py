@@ -80,6 +80,7 @@ async def test_status_is_only_for_the_hosts_own_names_and_origins(plugin_env):
                     "own": {},
                     "foreign host": {"Host": "evil.example.com"},
                     "foreign origin": {"Origin": "http://evil.example.com"},
+                    "a port that is no number": {"Host": "127.0.0.1:<b>"},
                 }.items()
             }
 
@@ -87,9 +88,11 @@ async def test_status_is_only_for_the_hosts_own_names_and_origins(plugin_env):
         ("/", "own"): 200,
         ("/", "foreign host"): 421,
         ("/", "foreign origin"): 403,
+        ("/", "a port that is no number"): 421,
         ("/status", "own"): 200,
         ("/status", "foreign host"): 421,
         ("/status", "foreign origin"): 403,
+        ("/status", "a port that is no number"): 421,
     }
 
 
@@ -114,6 +117,7 @@ async def test_a_browser_at_an_mcp_endpoint_is_told_what_it_is(plugin_env):
         async with httpx2.AsyncClient(timeout=10) as http:
             pages = {path: await http.get(host.url(path), headers=BROWSER) for path in ("/mcp", "/sse")}
             foreign = await http.get(host.url("/mcp"), headers={**BROWSER, "Host": "evil.example.com"})
+            odd_port = await http.get(host.url("/sse"), headers={**BROWSER, "Host": "127.0.0.1:<b>"})
             # An MCP client asking for the event stream still gets it.
             async with http.stream("GET", host.sse_url(), headers={"Accept": "text/event-stream"}) as stream:
                 stream_type = stream.headers["content-type"]
@@ -126,7 +130,7 @@ async def test_a_browser_at_an_mcp_endpoint_is_told_what_it_is(plugin_env):
         assert f'<a href="{host.base_url}/">its status page</a>' in page.text
     assert "over Streamable HTTP" in pages["/mcp"].text
     assert "over HTTP+SSE" in pages["/sse"].text
-    assert foreign.status_code == 421
+    assert foreign.status_code == odd_port.status_code == 421
     assert stream_type.startswith("text/event-stream")
 
 

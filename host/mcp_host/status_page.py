@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Awaitable, Callable
 from importlib.resources import files
 from typing import Any
 
@@ -28,6 +29,7 @@ from starlette.routing import Route, request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcp_host.host import Host
+from mcp_host.security import WellFormedPorts
 from mcp_host.version import host_version
 
 STATUS_PATH = "/status"
@@ -81,8 +83,8 @@ def status_routes(
         initial = json.dumps(status(host, _base_url(request))).replace("<", "\\u003c")
         return HTMLResponse(template.replace("{{STATUS_JSON}}", initial))
 
-    def guard(endpoint: Any) -> ASGIApp:
-        app: ASGIApp = HostOriginCheck(request_response(endpoint), security)
+    def guard(endpoint: Callable[[Request], Awaitable[Response]]) -> ASGIApp:
+        app = host_origin_checked(request_response(endpoint), security)
         return RequireAuthMiddleware(app, required_scopes=[]) if tokens_required else app
 
     return [
@@ -96,19 +98,22 @@ def _base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-class HostOriginCheck:
-    """The MCP endpoints' DNS-rebinding check (the SDK's), in front of another ASGI app."""
+def host_origin_checked(app: ASGIApp, security: TransportSecuritySettings | None) -> ASGIApp:
+    """``app`` behind the MCP endpoints' DNS-rebinding checks: well-formed ports, then the
+    SDK's Host and Origin lists (``None``: the protection is off)."""
+    return app if security is None else WellFormedPorts(_AllowedHostAndOrigin(app, security))
 
-    def __init__(self, app: ASGIApp, security: TransportSecuritySettings | None) -> None:
+
+class _AllowedHostAndOrigin:
+    def __init__(self, app: ASGIApp, security: TransportSecuritySettings) -> None:
         self._app = app
-        self._check = TransportSecurityMiddleware(security) if security is not None else None
+        self._check = TransportSecurityMiddleware(security)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self._check is not None:
-            refusal = await self._check.validate_request(Request(scope, receive), is_post=False)
-            if refusal is not None:
-                await refusal(scope, receive, send)
-                return
+        refusal = await self._check.validate_request(Request(scope, receive), is_post=False)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
         await self._app(scope, receive, send)
 
 
@@ -119,19 +124,13 @@ class BrowserExplanation:
     def __init__(self, app: ASGIApp, transport: str, security: TransportSecuritySettings | None) -> None:
         self._app = app
         self._transport = transport
-        self._check = TransportSecurityMiddleware(security) if security is not None else None
+        self._page = host_origin_checked(request_response(self._explanation), security)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET" or not _wants_a_page(scope):
-            await self._app(scope, receive, send)
-            return
-        request = Request(scope, receive)
-        if self._check is not None and (refusal := await self._check.validate_request(request)) is not None:
-            await refusal(scope, receive, send)
-            return
-        await self._explanation(request)(scope, receive, send)
+        wants_a_page = scope["type"] == "http" and scope["method"] == "GET" and _wants_a_page(scope)
+        await (self._page if wants_a_page else self._app)(scope, receive, send)
 
-    def _explanation(self, request: Request) -> Response:
+    async def _explanation(self, request: Request) -> Response:
         url = html.escape(str(request.url.replace(query="")))
         status_url = html.escape(_base_url(request) + "/")
         body = (
