@@ -50,7 +50,7 @@ def test_a_plugin_that_fails_to_import_is_reported_with_its_origin(plugin_env):
 
     text = plugin_env.mcp_host("plugins")
     assert "broken  (mcp-host-broken 0.0.1)  failed: failed to import 'mcp_host_broken'" in text.stdout
-    assert "tools: increment, whoami, nap, sync_nap, crash" in text.stdout
+    assert "tools: increment, whoami, greet, touch_about, nap, sync_nap, crash" in text.stdout
 
 
 def test_disabled_plugins_are_listed_as_disabled_and_not_imported(plugin_env, tmp_path):
