@@ -268,3 +268,32 @@ def test_sealing_keys_must_be_long_enough(plugin_env, tmp_path: Path):
     assert checked.returncode == 2
     assert "security.request_state_keys" in checked.stderr
     assert "short" not in checked.stderr
+
+
+async def test_concurrent_modern_calls_are_limited_per_client(plugin_env):
+    alice, bob = "a" * 20, "b" * 20
+    config = (
+        f"[[auth.tokens]]\nname = 'alice'\ntoken = '{alice}'\n"
+        f"[[auth.tokens]]\nname = 'bob'\ntoken = '{bob}'\n"
+        "[limits]\nmax_concurrent_calls = 1\n" + QUIET
+    )
+    with run_host(config, python=plugin_env.python) as host:
+
+        def client(token: str) -> Client:
+            http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=30)
+            return Client(streamable_http_client(host.mcp_url(), http_client=http), mode=MODERN)
+
+        async with (
+            client(alice) as first,
+            client(alice) as second,
+            client(bob) as other,
+            anyio.create_task_group() as calls,
+        ):
+            calls.start_soon(first.call_tool, "nap", {"seconds": 3})
+            await anyio.sleep(0.5)
+            refused = await second.call_tool("nap", {"seconds": 0})
+            allowed = await other.call_tool("nap", {"seconds": 0})
+            calls.cancel_scope.cancel()
+    assert refused.is_error
+    assert "at most 1 per client" in refused.content[0].text  # type: ignore[union-attr]
+    assert _text(allowed) == "rested"

@@ -14,6 +14,7 @@ import re
 import socket
 from collections.abc import Iterable
 
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.datastructures import Headers
@@ -154,3 +155,13 @@ def bearer_matches(request: Request, token: str) -> bool:
     """Whether the request carries ``Authorization: Bearer <token>``, compared in constant time."""
     scheme, _, presented = request.headers.get("authorization", "").partition(" ")
     return scheme.lower() == "bearer" and hmac.compare_digest(presented.strip().encode(), token.encode())
+
+
+def caller_of(scope: Scope) -> str:
+    """Who is asking: the bearer token's holder when tokens are required, else the client's
+    address. What limits that count per client count by this."""
+    user = scope.get("user")
+    if isinstance(user, AuthenticatedUser):
+        return f"token {user.access_token.client_id}"
+    client = scope.get("client")
+    return f"address {client[0]}" if client else "address unknown"

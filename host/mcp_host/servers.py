@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextvars
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Hashable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,7 @@ from mcp_types import (
     UnsubscribeRequestParams,
 )
 from pydantic import ValidationError
+from starlette.requests import Request
 
 from mcp_host.blueprints import ServerBlueprint
 from mcp_host.call_report import Outcome, close_report, open_report
@@ -39,6 +41,7 @@ from mcp_host.live_sessions import SessionRegistry
 from mcp_host.log_level import FilteredWriteStream, SessionLogLevel
 from mcp_host.metrics import HostMetrics
 from mcp_host.plugins import PluginFailure, PluginManager, PluginRecord
+from mcp_host.security import caller_of
 from mcp_host.session import HostSession, acting_for
 from mcp_host.shutdown import ShutdownClock
 
@@ -99,8 +102,8 @@ class ServerFactory:
         request-scoped ``HostSession`` (what ``current_session()`` answers), and that plugin's
         ``session_started`` and ``session_ended`` run around it, so that a plugin written for
         sessions serves it unchanged. Tool calls pass the same guard, accounting and logging as
-        in a session; the per-session concurrency limit has no session to count in, so each
-        request is bounded by its own time limit alone.
+        in a session; ``max_concurrent_calls`` counts per client (its token, or its
+        address), as there is no session to count in.
         """
         per_request = _RequestSession(blueprint.key)
         return self._build(
@@ -108,7 +111,7 @@ class ServerFactory:
             lifespan=None,
             middleware=[
                 per_request,
-                _ToolCalls(blueprint, per_request.current, self.metrics, None),
+                _ToolCalls(blueprint, per_request.current, self.metrics, self.max_concurrent_calls, _caller),
                 _PluginSessionMiddleware(blueprint, per_request.current, self._request_lifetime),
             ],
             request_state_security=modern.request_state_security,
@@ -303,21 +306,30 @@ _SHOWN_NAME_CHARS = 80
 _SHOWN_ERROR_CHARS = 300
 
 
+def _caller(ctx: ServerRequestContext[Any, Any]) -> str:
+    """Who sent a sessionless request (its HTTP request's token or address)."""
+    request = ctx.request
+    return caller_of(request.scope) if isinstance(request, Request) else "in-process"
+
+
 class _ToolCalls:
-    """Tool calls, each one logged and counted; in a session, at most ``limit`` running at once."""
+    """Tool calls, each one logged and counted, at most ``limit`` running at once for each
+    caller: in a session, the session; for sessionless requests, each client (``caller_of``)."""
 
     def __init__(
         self,
         blueprint: ServerBlueprint,
         session: Callable[[], HostSession],
         metrics: HostMetrics,
-        limit: int | None,
+        limit: int,
+        caller: Callable[[ServerRequestContext[Any, Any]], Hashable] | None = None,
     ) -> None:
         self._tools = frozenset(tool.name for tool in blueprint.tools)
         self._session = session
         self._metrics = metrics
         self._limit = limit
-        self._running = 0
+        self._caller = caller
+        self._running: Counter[Hashable] = Counter()
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         if ctx.method != "tools/call":
@@ -325,13 +337,15 @@ class _ToolCalls:
         name = (ctx.params or {}).get("name")
         tool = name if isinstance(name, str) and name in self._tools else None
         session = self._session()
-        if self._limit is not None and self._running >= self._limit:
+        caller = None if self._caller is None else self._caller(ctx)
+        if self._running[caller] >= self._limit:
             self._record(session, tool, name, Outcome.REFUSED, 0.0)
+            per = "session" if self._caller is None else "client"
             message = (
-                f"too many tool calls at once: at most {self._limit} per session; retry when one has finished"
+                f"too many tool calls at once: at most {self._limit} per {per}; retry when one has finished"
             )
             return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
-        self._running += 1
+        self._running[caller] += 1
         started = time.perf_counter()
         report, token = open_report()
         outcome = Outcome.CANCELLED
@@ -350,7 +364,9 @@ class _ToolCalls:
             raise
         finally:
             close_report(token)
-            self._running -= 1
+            self._running[caller] -= 1
+            if not self._running[caller]:
+                del self._running[caller]
             self._record(session, tool, name, outcome, time.perf_counter() - started, error)
 
     def _record(
