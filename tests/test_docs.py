@@ -45,6 +45,9 @@ NOT_RUN_HERE = {
     "python3 -m venv .venv && .venv/bin/pip install -q -e '.[dev]' -e plugins/weather": (
         "the test command: this run is it (test_ci_runs_the_readmes_test_command)"
     ),
+    "docker run --rm -d --name jaeger": (
+        "needs Docker and its registry; tests/test_telemetry.py exports to an OTLP receiver on loopback"
+    ),
 }
 QUICK_START = "python3 -m venv .venv && .venv/bin/pip install -e . -e plugins/weather -e plugins/time\n"
 CURSOR = ".venv/bin/mcp-host cursor --config config.toml --write\n"

@@ -21,6 +21,7 @@ from mcp_host.jsonrpc_ids import RejectUnusableIds
 from mcp_host.monitoring import operational_routes
 from mcp_host.security import StaticTokenVerifier, WellFormedPorts, server_scope, transport_security
 from mcp_host.status_page import BrowserExplanation, status_routes
+from mcp_host.tracing import TraceContextFromHeaders
 from mcp_host.transport_modern import SessionlessRequests
 from mcp_host.transport_sse import SseServer
 from mcp_host.transport_streamable import StreamableHttpServer
@@ -68,9 +69,11 @@ def mcp_routes(
             checked = RequestBodyLimitMiddleware(RejectUnusableIds(app), limits.max_body_bytes)
         if security is not None:
             checked = WellFormedPorts(checked)
-        if verifier is None:
-            return checked
-        return RequireAuthMiddleware(checked, required_scopes=[server_scope(server_key)])
+        if verifier is not None:
+            checked = RequireAuthMiddleware(checked, required_scopes=[server_scope(server_key)])
+        if host.telemetry is not None:
+            checked = TraceContextFromHeaders(checked)
+        return checked
 
     routes: list[BaseRoute] = []
     streamable_servers: list[StreamableHttpServer] = []

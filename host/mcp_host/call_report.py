@@ -33,6 +33,8 @@ class Outcome(StrEnum):
 class CallReport:
     outcome: Outcome | None = None
     """Set by the guard once the plugin's function has run (or was refused)."""
+    error_id: str | None = None
+    """The id the host's log has a crash's traceback under."""
 
 
 _current: contextvars.ContextVar[CallReport | None] = contextvars.ContextVar(
@@ -49,8 +51,9 @@ def close_report(token: contextvars.Token[CallReport | None]) -> None:
     _current.reset(token)
 
 
-def report(outcome: Outcome) -> None:
+def report(outcome: Outcome, error_id: str | None = None) -> None:
     """Record the outcome of the call being handled, if a report is open."""
     current = _current.get()
     if current is not None:
         current.outcome = outcome
+        current.error_id = error_id

@@ -252,6 +252,49 @@ class ClusterSection(_Strict):
         return value
 
 
+class TelemetrySection(_Strict):
+    """``[telemetry]``: traces of every request, exported over OTLP/HTTP to a collector.
+
+    Needs ``mcp-host[otel]``. Each key left out falls back to the standard ``OTEL_*``
+    environment variable; without this table, traces are exported only when the environment
+    names an OTLP endpoint. Without either, the host never imports the OpenTelemetry SDK.
+    """
+
+    enabled: bool = Field(
+        True, description="Export traces; false turns them off even when OTEL_* variables are set."
+    )
+    endpoint: str | None = Field(
+        None,
+        description="The collector's OTLP/HTTP address, e.g. 'http://127.0.0.1:4318'; spans go to "
+        "its /v1/traces. OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT, else "
+        "http://localhost:4318 when omitted.",
+    )
+    headers: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="HTTP headers sent with every export, e.g. a collector's credentials (write "
+        "them as '${env:NAME}'); OTEL_EXPORTER_OTLP_HEADERS when omitted.",
+    )
+    service_name: str | None = Field(
+        None,
+        min_length=1,
+        description="The service.name of the host's spans; OTEL_SERVICE_NAME, else 'mcp-host' when omitted.",
+    )
+    sample_ratio: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Share of new traces recorded (a trace the client started follows the client's "
+        "choice); OTEL_TRACES_SAMPLER, else every trace, when omitted.",
+    )
+
+    @field_validator("endpoint")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/?#\s]+", value):
+            raise ValueError("must be an http:// or https:// URL, e.g. 'http://127.0.0.1:4318'")
+        return value
+
+
 class PluginEntry(BaseModel):
     """``[plugins.<name>]``: the host's keys; every other key is the plugin's own setting."""
 
@@ -284,6 +327,9 @@ class HostConfig(_Strict):
     metrics: MetricsSection = Field(default_factory=MetricsSection)
     cluster: ClusterSection | None = Field(
         None, description="Share sessions between several host processes through Redis."
+    )
+    telemetry: TelemetrySection | None = Field(
+        None, description="Export traces to an OpenTelemetry collector (needs mcp-host[otel])."
     )
     servers: dict[str, ServerProfile] = Field(default_factory=dict, description="Named servers.")
     plugins: dict[str, PluginEntry] = Field(default_factory=dict, description="Per-plugin settings.")
@@ -452,7 +498,9 @@ def _allowed_keys(model: type[BaseModel], location: Sequence[str | int]) -> list
     current: Any = model
     for part in location:
         if isinstance(current, type) and issubclass(current, BaseModel) and part in current.model_fields:
-            current = current.model_fields[str(part)].annotation
+            annotation = current.model_fields[str(part)].annotation
+            # An optional table (``[cluster]``, ``[telemetry]``): the table's own keys.
+            current = next((option for option in get_args(annotation) if _is_model(option)), annotation)
         elif get_origin(current) is dict:
             current = get_args(current)[1]
         else:

@@ -23,6 +23,7 @@ from mcp_host.programs import own_program
 from mcp_host.servers import ServerFactory, SessionlessOptions
 from mcp_host.shutdown import MIN_STOP_HOOK_BUDGET_S, ShutdownClock
 from mcp_host.stall_watchdog import StallWatchdog
+from mcp_host.telemetry import ExportPlan, plan_export
 from mcp_host.version import host_version
 
 if TYPE_CHECKING:
@@ -49,6 +50,8 @@ class Host:
     cluster: ClusterNode | None = field(init=False, default=None)
     """This process's membership of a cluster, with ``[cluster]`` in the config."""
     changes: ChangeFeed = field(init=False, default_factory=ChangeFeed)
+    telemetry: ExportPlan | None = field(init=False, default=None)
+    """Where this host's traces go, when it exports them (``[telemetry]`` or ``OTEL_*``)."""
     shutdown: ShutdownClock = field(init=False)
     """Counts ``shutdown_grace_s`` down from the stop signal."""
     watchdog: StallWatchdog = field(init=False)
@@ -62,6 +65,7 @@ class Host:
     def __post_init__(self) -> None:
         limits = self.config.limits
         self.shutdown = ShutdownClock(self.config.server.shutdown_grace_s)
+        self.telemetry = plan_export(self.config, self.source)
         self.sessions = SessionRegistry(limits.max_sessions)
         if self.config.cluster is not None:
             self.cluster = _cluster_node(self.config, self.source)
@@ -76,6 +80,7 @@ class Host:
             limits.max_concurrent_calls,
             self.changes,
             self.shutdown,
+            tracing=self.telemetry is not None,
         )
         configured = self.config.security.request_state_keys
         if configured:

@@ -8,6 +8,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from opentelemetry import trace
+
 LogFormat = Literal["text", "json"]
 
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
@@ -73,8 +75,9 @@ _NOT_FIELDS = _STANDARD_ATTRIBUTES | {"color_message"}
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line, for log pipelines: the usual fields, plus the structured
-    ``extra`` fields the host attaches (``event``, ``session_id``, ``tool``, ``outcome``...)."""
+    """One JSON object per line, for log pipelines: the usual fields, the structured ``extra``
+    fields the host attaches (``event``, ``session_id``, ``tool``, ``outcome``...), and, inside a
+    request with a trace context, its ``trace_id`` and ``span_id``."""
 
     def format(self, record: logging.LogRecord) -> str:
         document: dict[str, Any] = {
@@ -84,6 +87,12 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         document.update((key, value) for key, value in vars(record).items() if key not in _NOT_FIELDS)
+        # Formatted where it was logged, so the current span is the request's (if any): the
+        # line can be found from its trace, and the trace from the line.
+        span = trace.get_current_span().get_span_context()
+        if span.is_valid:
+            document["trace_id"] = format(span.trace_id, "032x")
+            document["span_id"] = format(span.span_id, "016x")
         if record.exc_info:
             document["exception"] = self.formatException(record.exc_info)
         return json.dumps(document, default=str)

@@ -12,7 +12,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Hashable, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 from uuid import uuid4
@@ -44,6 +44,7 @@ from mcp_host.plugins import PluginFailure, PluginManager, PluginRecord
 from mcp_host.security import caller_of
 from mcp_host.session import HostSession, acting_for
 from mcp_host.shutdown import ShutdownClock
+from mcp_host.tracing import RequestSpans, record_tool_call, session_span
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class ServerFactory:
         max_concurrent_calls: int,
         changes: ChangeFeed,
         shutdown: ShutdownClock | None = None,
+        tracing: bool = False,
     ) -> None:
         self.plugins = plugins
         self.sessions = sessions
@@ -75,6 +77,8 @@ class ServerFactory:
         self.max_concurrent_calls = max_concurrent_calls
         self.changes = changes
         self.shutdown = shutdown or ShutdownClock(0.0)
+        self.tracing = tracing
+        """Whether the host exports traces: only then does it add to them (``mcp_host.tracing``)."""
 
     def build(self, blueprint: ServerBlueprint, session: HostSession) -> MCPServer[Any]:
         """The server of one client session: its lifespan is the session's."""
@@ -88,6 +92,7 @@ class ServerFactory:
             blueprint,
             lifespan=session_scope,
             middleware=[
+                *self._request_spans(blueprint, lambda: session),
                 _JoinChangeFeed(self.changes, session),
                 _ToolCalls(blueprint, lambda: session, self.metrics, self.max_concurrent_calls),
                 _PluginSessionMiddleware(blueprint, lambda: session),
@@ -111,6 +116,7 @@ class ServerFactory:
             lifespan=None,
             middleware=[
                 per_request,
+                *self._request_spans(blueprint, per_request.current),
                 _ToolCalls(blueprint, per_request.current, self.metrics, self.max_concurrent_calls, _caller),
                 _PluginSessionMiddleware(blueprint, per_request.current, self._request_lifetime),
             ],
@@ -118,6 +124,11 @@ class ServerFactory:
             cache_hints=modern.cache_hints,
             subscriptions=modern.subscriptions,
         )
+
+    def _request_spans(
+        self, blueprint: ServerBlueprint, session: Callable[[], HostSession]
+    ) -> list[ServerMiddleware[Any]]:
+        return [RequestSpans(blueprint, session)] if self.tracing else []
 
     def _build(
         self,
@@ -195,12 +206,14 @@ class ServerFactory:
         )
         try:
             starters = self._implementers("session_started", blueprint)
-            await self._call_session_hooks("session_started", starters, session)
+            with self._session_span("start", session):
+                await self._call_session_hooks("session_started", starters, session)
             yield
         finally:
-            if enders := self._implementers("session_ended", blueprint):
-                # Shielded: a session ends by cancellation as often as not.
-                await self._end_session_hooks(enders, session)
+            with self._session_span("end", session):
+                if enders := self._implementers("session_ended", blueprint):
+                    # Shielded: a session ends by cancellation as often as not.
+                    await self._end_session_hooks(enders, session)
             session.plugin_state.clear()
             self.changes.leave(session.id)
             self.sessions.remove(session.id)
@@ -212,6 +225,9 @@ class ServerFactory:
                 elapsed,
                 extra={"event": "session_closed", "duration_s": round(elapsed, 3), **session.log_fields()},
             )
+
+    def _session_span(self, event: str, session: HostSession) -> AbstractContextManager[None]:
+        return session_span(event, session) if self.tracing else nullcontext()
 
     @asynccontextmanager
     async def _request_lifetime(self, record: PluginRecord, session: HostSession) -> AsyncIterator[None]:
@@ -367,7 +383,7 @@ class _ToolCalls:
             self._running[caller] -= 1
             if not self._running[caller]:
                 del self._running[caller]
-            self._record(session, tool, name, outcome, time.perf_counter() - started, error)
+            self._record(session, tool, name, outcome, time.perf_counter() - started, error, report.error_id)
 
     def _record(
         self,
@@ -377,9 +393,11 @@ class _ToolCalls:
         outcome: Outcome,
         seconds: float,
         error: str | None = None,
+        error_id: str | None = None,
     ) -> None:
         label = tool if tool is not None else UNKNOWN_TOOL_LABEL
         self._metrics.tool_call(session.server, label, outcome, seconds)
+        record_tool_call(outcome, error_id)
         if not logger.isEnabledFor(logging.INFO):
             return  # the record's fields cost more than the check, and nobody would read them
         fields: dict[str, Any] = {

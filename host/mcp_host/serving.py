@@ -30,6 +30,8 @@ from mcp_host.exit_codes import EXIT_FAILURE, EXIT_OK
 from mcp_host.host import Host, StrictModeError, prepare_host
 from mcp_host.shutdown import ShutdownClock
 from mcp_host.stack import Stack, StackUnavailable, choose_stack
+from mcp_host.telemetry import start_export
+from mcp_host.version import host_version
 
 logger = logging.getLogger("mcp_host")
 
@@ -90,6 +92,7 @@ def _run_process(host: Host, listener: socket.socket, stack: Stack, strict: bool
         logger.error("internal listener for the cluster: %s", exc)
         return EXIT_FAILURE
     code = EXIT_OK
+    export = None if host.telemetry is None else start_export(host.telemetry, host_version())
     try:
         stack.run(_serve(host, sockets, stack, strict=strict))
     except (StrictModeError, ClusterUnavailable) as exc:
@@ -97,6 +100,9 @@ def _run_process(host: Host, listener: socket.socket, stack: Stack, strict: bool
         code = EXIT_FAILURE
     except KeyboardInterrupt:
         pass
+    finally:
+        if export is not None:
+            export.shutdown()  # the last spans, before a lingering thread makes us exit at once
     _exit_now_if_threads_linger(code)
     return code
 

@@ -103,8 +103,8 @@ def guard_tool(tool: Tool, plugin: str, timeout_s: float, threads: WorkerThreads
             report(Outcome.TIMEOUT)
             raise ToolError(f"timed out after {timeout_s:g} s") from None
         except Exception as exc:
-            report(Outcome.ERROR)
             error_id = secrets.token_hex(4)
+            report(Outcome.ERROR, error_id)
             logger.error("tool %r of plugin %r crashed [error id %s]", name, plugin, error_id, exc_info=exc)
             raise ToolError(
                 f"{name} failed unexpectedly ({type(exc).__name__}); "
