@@ -168,7 +168,9 @@ async def test_connections_beyond_max_connections_get_503(rogue_env):
 
 
 @pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
-async def test_running_out_of_file_descriptors_logs_accept_errors_once_per_interval(rogue_env, tmp_path, loop):
+async def test_running_out_of_file_descriptors_logs_accept_errors_once_per_interval(
+    rogue_env, tmp_path, loop
+):
     # The host's own python, with few file descriptors: connections beyond them fail to accept.
     python = tmp_path / "python"
     python.write_text(f'#!/bin/sh\nulimit -n 80\nexec "{rogue_env.python}" "$@"\n')
