@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -29,6 +30,12 @@ from .otlp_receiver import OtlpReceiver
 from .wire import HEADERS, QUIET, jsonrpc_of, mcp_post, open_mcp_session
 
 pytestmark = pytest.mark.anyio
+
+WEATHER_TESTS = Path(__file__).parents[1] / "plugins" / "weather" / "tests"
+if str(WEATHER_TESTS) not in sys.path:
+    sys.path.insert(0, str(WEATHER_TESTS))  # the weather plugin's loopback stand-in for Open-Meteo
+
+from fake_open_meteo import FakeOpenMeteo  # noqa: E402
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 CLIENT_SPAN_ID = "00f067aa0ba902b7"
@@ -174,6 +181,47 @@ async def test_json_log_lines_of_a_request_carry_its_trace_and_span(plugin_env, 
     assert (call["trace_id"], call["span_id"]) == (TRACE_ID, span.span_id)
     started = next(line for line in lines if line.get("event") == "serving")
     assert "trace_id" not in started  # outside any request
+
+
+async def test_the_weather_plugins_requests_are_child_spans_and_carry_the_trace(receiver):
+    fake = FakeOpenMeteo()
+    config = _config(
+        receiver,
+        f"[plugins.weather]\ncache_ttl_s = 0\ngeocoding_url = '{fake.geocoding_url}'\n"
+        f"forecast_url = '{fake.forecast_url}'\n",
+    )
+    try:
+        with run_host(config, env=FAST_EXPORT) as host:
+            async with httpx2.AsyncClient() as http:
+                session_id = await open_mcp_session(http, host.mcp_url())
+                answer = await mcp_post(
+                    http,
+                    host.mcp_url(),
+                    session_id,
+                    _call("get_weather", {"city": "Lisbon"}),
+                    headers={"traceparent": TRACEPARENT},
+                )
+            assert not jsonrpc_of(answer)["result"]["isError"], answer.text
+            call = receiver.wait_for_span("tools/call get_weather")
+            search = receiver.wait_for_span("GET /v1/search")
+            forecast = receiver.wait_for_span("GET /v1/forecast")
+    finally:
+        fake.close()
+    assert call.parent_span_id == CLIENT_SPAN_ID
+    assert call.attributes["mcp_host.plugin"] == "weather"
+    for request in (search, forecast):
+        assert (request.trace_id, request.parent_span_id) == (TRACE_ID, call.span_id)
+        assert request.kind == "SPAN_KIND_CLIENT"
+        assert request.attributes["http.response.status_code"] == 200
+        assert request.attributes["server.address"] == "127.0.0.1"
+    assert forecast.attributes["url.full"] == fake.forecast_url  # no query: it holds the user's place
+    # Open-Meteo was told of the trace: each request carried its own span as the parent.
+    sent = {request.path: request.traceparent for request in fake.requests}
+    assert sent == {
+        "/v1/search": f"00-{TRACE_ID}-{search.span_id}-01",
+        "/v1/forecast": f"00-{TRACE_ID}-{forecast.span_id}-01",
+    }
+    assert not any(b"Lisbon" in payload for payload in receiver.payloads)
 
 
 # --- without telemetry --------------------------------------------------------------------

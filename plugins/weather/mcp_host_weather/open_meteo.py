@@ -9,8 +9,11 @@ import asyncio
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any, Literal, Self, TypeVar
+from urllib.parse import urlsplit
 
 import httpx2
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind, StatusCode
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mcp_host_weather.cache import TTLCache
@@ -49,6 +52,9 @@ UNIT_PARAMS: Mapping[UnitSystem, Mapping[str, str]] = {
 
 _REASON_LIMIT = 200
 """Longest provider ``reason`` quoted to the model; the rest is noise."""
+
+_tracer = trace.get_tracer("mcp_host_weather")
+"""Through opentelemetry-api alone: the spans go wherever the host sends its own, if anywhere."""
 
 
 class _ApiModel(BaseModel):
@@ -199,7 +205,7 @@ class OpenMeteoClient:
             # httpx2's timeout bounds each phase (connect, each read...); this bounds the whole
             # request, so a server that trickles bytes cannot hold a tool call forever.
             async with asyncio.timeout(self._timeout):
-                response = await self._http.get(url, params=params)
+                response = await self._traced_get(url, params)
         except (TimeoutError, httpx2.TimeoutException):
             raise fail(f"timed out after {self._timeout:g} s; try again later") from None
         except httpx2.HTTPError as exc:
@@ -215,6 +221,34 @@ class OpenMeteoClient:
             return parse(payload)
         except ValidationError as exc:
             raise fail(f"sent a response of an unexpected shape ({_first_problem(exc)})") from None
+
+    async def _traced_get(self, url: str, params: dict[str, str]) -> httpx2.Response:
+        """The request as a client span of the tool call's trace, which Open-Meteo is told of
+        (``traceparent``). The query is left out of the span: it holds what the user asked for."""
+        parts = urlsplit(url)
+        attributes: dict[str, str | int] = {
+            "http.request.method": "GET",
+            "server.address": parts.hostname or "",
+            "server.port": parts.port or (443 if parts.scheme == "https" else 80),
+            "url.full": f"{parts.scheme}://{parts.netloc}{parts.path}",
+            "url.template": parts.path,
+        }
+        with _tracer.start_as_current_span(
+            f"GET {parts.path}", kind=SpanKind.CLIENT, attributes=attributes, record_exception=False
+        ) as span:
+            headers: dict[str, str] = {}
+            propagate.inject(headers)
+            try:
+                response = await self._http.get(url, params=params, headers=headers)
+            except BaseException as exc:
+                span.set_attribute("error.type", type(exc).__qualname__)
+                span.set_status(StatusCode.ERROR)
+                raise
+            span.set_attribute("http.response.status_code", response.status_code)
+            if response.is_error:
+                span.set_attribute("error.type", str(response.status_code))
+                span.set_status(StatusCode.ERROR)
+            return response
 
 
 def _parse_search(payload: Any) -> tuple[Location, ...]:

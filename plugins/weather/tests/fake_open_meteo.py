@@ -169,6 +169,8 @@ class Recorded:
     service: Service | None
     path: str
     params: dict[str, str]
+    traceparent: str | None = None
+    """The W3C trace context the request carried, if any."""
 
 
 @dataclass(frozen=True)
@@ -260,11 +262,11 @@ class FakeOpenMeteo:
         self._server.server_close()
         self._thread.join()
 
-    def _answer(self, path: str, query: str) -> _Reply:
+    def _answer(self, path: str, query: str, traceparent: str | None = None) -> _Reply:
         params = {key: values[-1] for key, values in parse_qs(query, keep_blank_values=True).items()}
         service = SERVICES.get(path)
         with self._lock:
-            self._requests.append(Recorded(service, path, params))
+            self._requests.append(Recorded(service, path, params, traceparent))
             behaviour = self._behaviour.get(service, Behaviour()) if service else Behaviour()
         if service is None:
             return _Reply.error(f"Not found: {path}", status=404)
@@ -458,7 +460,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         url = urlsplit(self.path)
-        reply = self.server.fake._answer(url.path, url.query)
+        reply = self.server.fake._answer(url.path, url.query, self.headers.get("traceparent"))
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(reply.body)))
