@@ -127,14 +127,18 @@ class OtlpReceiver:
             time.sleep(0.05)
         raise AssertionError(f"the spans waited for did not arrive in {timeout} s; got {self.spans}")
 
-    def wait_for_span(self, name: str, timeout: float = 20.0, **attributes: Any) -> ReceivedSpan:
-        """The first span named ``name`` whose attributes include ``attributes``."""
+    def wait_for_span(
+        self, name: str, trace_id: str | None = None, timeout: float = 20.0, **attributes: Any
+    ) -> ReceivedSpan:
+        """The first span named ``name`` (in trace ``trace_id``) whose attributes include ``attributes``."""
 
         def matching(spans: list[ReceivedSpan]) -> list[ReceivedSpan]:
             return [
                 span
                 for span in spans
-                if span.name == name and all(span.attributes.get(k) == v for k, v in attributes.items())
+                if span.name == name
+                and trace_id in (None, span.trace_id)
+                and all(span.attributes.get(k) == v for k, v in attributes.items())
             ]
 
         return matching(self.wait_for(lambda spans: bool(matching(spans)), timeout))[0]

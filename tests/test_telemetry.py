@@ -24,7 +24,7 @@ from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
 from mcp_host.config import ConfigError, HostConfig, parse_config
 from mcp_host.telemetry import ExportPlan, plan_export
-from mcp_host.testing import run_host
+from mcp_host.testing import LiveHost, run_host
 
 from .otlp_receiver import OtlpReceiver
 from .wire import HEADERS, QUIET, jsonrpc_of, mcp_post, open_mcp_session
@@ -222,6 +222,80 @@ async def test_the_weather_plugins_requests_are_child_spans_and_carry_the_trace(
         "/v1/forecast": f"00-{TRACE_ID}-{forecast.span_id}-01",
     }
     assert not any(b"Lisbon" in payload for payload in receiver.payloads)
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    from .test_cluster import RedisServer  # skips, as that module does, without redis-server
+
+    server = RedisServer()
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def cluster(plugin_env, receiver, redis_url) -> Iterator[tuple[LiveHost, LiveHost]]:
+    """Hosts A and B sharing sessions through Redis, each exporting as its own service."""
+    config = _config(receiver, f"[cluster]\nredis_url = '{redis_url}'\n").replace(
+        "service_name = 'traced-host'\n", ""
+    )
+    with (
+        run_host(config, python=plugin_env.python, env={**FAST_EXPORT, "OTEL_SERVICE_NAME": "host-a"}) as a,
+        run_host(config, python=plugin_env.python, env={**FAST_EXPORT, "OTEL_SERVICE_NAME": "host-b"}) as b,
+    ):
+        yield a, b
+
+
+async def test_a_request_forwarded_to_its_sessions_owner_stays_one_trace(cluster, receiver):
+    a, b = cluster
+    async with httpx2.AsyncClient() as http:
+        session_id = await open_mcp_session(http, a.mcp_url())  # A owns the session
+        answer = await mcp_post(
+            http,
+            b.mcp_url(),  # B forwards the request to A
+            session_id,
+            _call("echo", {"text": SECRET_ARGUMENT}),
+            headers={"traceparent": TRACEPARENT},
+        )
+    assert jsonrpc_of(answer)["result"]["content"][0]["text"] == SECRET_ARGUMENT
+    hop = receiver.wait_for_span("cluster forward")
+    call = receiver.wait_for_span("tools/call echo")
+    assert (hop.service, call.service) == ("host-b", "host-a")
+    assert (hop.trace_id, hop.parent_span_id, hop.kind) == (TRACE_ID, CLIENT_SPAN_ID, "SPAN_KIND_CLIENT")
+    assert (call.trace_id, call.parent_span_id) == (TRACE_ID, hop.span_id)
+    assert hop.attributes["mcp.session.id"] == call.attributes["mcp.session.id"] == session_id
+    assert hop.attributes["http.response.status_code"] == 200
+    assert hop.attributes["server.address"] == "127.0.0.1"
+    _assert_no_argument_values(receiver)
+
+
+async def test_an_sse_message_handed_to_its_owner_through_redis_stays_one_trace(cluster, receiver):
+    """The client's context is in ``_meta``: B's hop replaces it with its own on the way to A."""
+    from .test_cluster import _port, _posts_to
+
+    a, b = cluster
+    parent = SpanContext(int(TRACE_ID, 16), int(CLIENT_SPAN_ID, 16), True, TraceFlags(TraceFlags.SAMPLED))
+    streams = sse_client(a.sse_url(), httpx_client_factory=_posts_to(lambda: _port(b)))
+    async with streams as (read, write), ClientSession(read, write) as session:
+        await session.initialize()
+        token = context.attach(trace.set_span_in_context(NonRecordingSpan(parent)))
+        try:
+            result = await session.call_tool("echo", {"text": SECRET_ARGUMENT})
+        finally:
+            context.detach(token)
+    assert not result.is_error
+    # initialize and notifications/initialized were handed over too, each a trace of its own.
+    hop = receiver.wait_for_span("cluster hand-over", trace_id=TRACE_ID)
+    call = receiver.wait_for_span("tools/call echo")
+    assert (hop.service, call.service) == ("host-b", "host-a")
+    assert hop.parent_span_id == CLIENT_SPAN_ID
+    assert (call.trace_id, call.parent_span_id) == (TRACE_ID, hop.span_id)
+    assert call.attributes["mcp_host.transport"] == "sse"
+    assert hop.attributes["http.response.status_code"] == 202
+    _assert_no_argument_values(receiver)
 
 
 # --- without telemetry --------------------------------------------------------------------

@@ -68,7 +68,7 @@ class Host:
         self.telemetry = plan_export(self.config, self.source)
         self.sessions = SessionRegistry(limits.max_sessions)
         if self.config.cluster is not None:
-            self.cluster = _cluster_node(self.config, self.source)
+            self.cluster = _cluster_node(self.config, self.source, tracing=self.telemetry is not None)
             self.sessions.claims = self.cluster
         self.watchdog = StallWatchdog(limits.loop_stall_threshold_s)
         self.metrics = HostMetrics(self.sessions, self.plugins, self.watchdog)
@@ -163,7 +163,7 @@ class Host:
                 await self.plugins.stop(max(self.shutdown.remaining(), MIN_STOP_HOOK_BUDGET_S))
 
 
-def _cluster_node(config: HostConfig, source: str) -> ClusterNode:
+def _cluster_node(config: HostConfig, source: str, tracing: bool) -> ClusterNode:
     """Imported only here: a host without ``[cluster]`` never loads a Redis client."""
     assert config.cluster is not None
     try:
@@ -172,7 +172,7 @@ def _cluster_node(config: HostConfig, source: str) -> ClusterNode:
         install = f"{own_program('pip')} install 'mcp-host[cluster]'"
         problem = Problem("cluster", f"needs the redis package ({exc}): {install}")
         raise ConfigError(source, [problem]) from None
-    return ClusterNode(config.cluster, config.limits.max_body_bytes)
+    return ClusterNode(config.cluster, config.limits.max_body_bytes, tracing)
 
 
 def prepare_host(

@@ -21,7 +21,7 @@ host that does not pays nothing for it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -107,19 +107,21 @@ class TraceContextFromHeaders:
         self._app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        carrier = trace_headers(scope["headers"])
-        if not carrier:
+        with trace_context_of(scope["headers"]):
             await self._app(scope, receive, send)
-            return
-        token = context.attach(propagate.extract(carrier))
-        try:
-            await self._app(scope, receive, send)
-        finally:
-            context.detach(token)
 
 
-def trace_headers(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
-    """The trace context headers among ``headers``, as a carrier for ``propagate.extract``."""
-    return {
+@contextmanager
+def trace_context_of(headers: Iterable[tuple[bytes, bytes]]) -> Iterator[None]:
+    """The trace context that ``headers`` (an ASGI scope's) carry, as the current one inside."""
+    carrier = {
         name.decode("latin-1"): value.decode("latin-1") for name, value in headers if name in TRACE_HEADERS
     }
+    if not carrier:
+        yield
+        return
+    token = context.attach(propagate.extract(carrier))
+    try:
+        yield
+    finally:
+        context.detach(token)

@@ -13,8 +13,11 @@ import logging
 
 import anyio
 import httpx2
+from opentelemetry import trace
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
+
+from mcp_host.cluster.hop_trace import hop_span
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +44,9 @@ _NOT_RELAYED = frozenset({b"connection", b"keep-alive", b"transfer-encoding", b"
 class RequestForwarder:
     """Proxies requests to other processes' internal listeners over one pooled HTTP client."""
 
-    def __init__(self, worker: str) -> None:
+    def __init__(self, worker: str, tracing: bool = False) -> None:
         self._worker = worker
+        self._tracing = tracing
         # No read timeout: a relayed SSE stream stays open as long as the client wants it.
         self._client = httpx2.AsyncClient(
             timeout=httpx2.Timeout(connect=5.0, read=None, write=30.0, pool=30.0), trust_env=False
@@ -51,14 +55,33 @@ class RequestForwarder:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def forward(self, address: str, scope: Scope, receive: Receive, send: Send) -> bool:
-        """Relay the request to ``address`` and its response back; ``False`` if unreachable.
+    async def forward(
+        self, address: str, owner: str, session_id: str, scope: Scope, receive: Receive, send: Send
+    ) -> bool:
+        """Relay the request to ``owner`` at ``address`` and its response back; ``False`` if
+        unreachable. Nothing has been sent to the client when it returns ``False``.
 
-        Nothing has been sent to the client when it returns ``False``.
+        When the host exports traces, the hop is a span of the client's trace (``hop_trace``).
         """
         body = await Request(scope, receive).body()
         headers = [(k, v) for k, v in scope["headers"] if k.lower() not in _HOP_BY_HOP]
         headers.append((FORWARDED_HEADER.encode(), self._worker.encode()))
+        if not self._tracing:
+            return await self._relay(address, scope, headers, body, receive, send)
+        host, _, port = address.rpartition(":")
+        peer = {"server.address": host.strip("[]"), "server.port": int(port)}
+        with hop_span("cluster forward", session_id, owner, body, **peer) as hop:
+            return await self._relay(address, scope, hop.headers(headers), hop.body, receive, send)
+
+    async def _relay(
+        self,
+        address: str,
+        scope: Scope,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+        receive: Receive,
+        send: Send,
+    ) -> bool:
         query = scope.get("query_string", b"")
         target = f"http://{address}{scope.get('raw_path', scope['path'].encode()).decode('latin-1')}"
         if query:
@@ -68,7 +91,9 @@ class RequestForwarder:
             upstream = await self._client.send(request, stream=True)
         except httpx2.TransportError as exc:
             logger.info("cluster: the owner at %s is unreachable: %s", address, exc)
+            trace.get_current_span().set_attribute("error.type", type(exc).__qualname__)
             return False
+        trace.get_current_span().set_attribute("http.response.status_code", upstream.status_code)
         try:
             await send(
                 {

@@ -32,8 +32,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from mcp_host.cluster import ClusterUnavailable
 from mcp_host.cluster.asgi import ForwardSseMessages, ForwardStreamableRequests
 from mcp_host.cluster.forward import RequestForwarder
+from mcp_host.cluster.hop_trace import hop_span
 from mcp_host.cluster.registry import Owner, SessionDirectory
-from mcp_host.cluster.relay import MessageRelay
+from mcp_host.cluster.relay import Answer, MessageRelay
 from mcp_host.config import ClusterSection
 from mcp_host.jsonrpc_errors import jsonrpc_error, session_not_found
 from mcp_host.live_sessions import CLAIMS_UNREACHABLE
@@ -80,8 +81,10 @@ def redact(url: str) -> str:
 class ClusterNode:
     """Publishes this process's sessions, and routes requests for the others' sessions."""
 
-    def __init__(self, settings: ClusterSection, max_body_bytes: int) -> None:
+    def __init__(self, settings: ClusterSection, max_body_bytes: int, tracing: bool = False) -> None:
         self.settings = settings
+        self._tracing = tracing
+        """Whether the host exports traces: then each hop to an owner is a span (``hop_trace``)."""
         self.worker = uuid4().hex
         self.address: str | None = None
         self._url = settings.redis_url.get_secret_value()
@@ -120,7 +123,7 @@ class ClusterNode:
             redis, prefix, self.settings.session_ttl_s, Owner(self.worker, self.address)
         )
         self._relay = MessageRelay(redis, prefix, self.worker)
-        self._forwarder = RequestForwarder(self.worker)
+        self._forwarder = RequestForwarder(self.worker, self._tracing)
         try:
             async with self._relay.running(), anyio.create_task_group() as task_group:
                 self._task_group = task_group
@@ -218,7 +221,7 @@ class ClusterNode:
             await session_not_found()(scope, receive, send)
             return
         assert self._forwarder is not None
-        if not await self._forwarder.forward(owner.address, scope, receive, send):
+        if not await self._forwarder.forward(owner.address, owner.worker, session_id, scope, receive, send):
             # Its owner is gone, and the session with it: the client starts a new one.
             self._owners.pop(session_id, None)
             await session_not_found()(scope, receive, send)
@@ -232,7 +235,7 @@ class ClusterNode:
             owner = await self._owner_of(session_id)
             if owner is None or owner.worker == self.worker:
                 return not_found
-            answer = await self._relay.hand_over(owner, session_id, scope, body)
+            answer = await self._hand_over_traced(owner, session_id, scope, body)
         except RedisError as exc:
             self._lost(exc)
             return PlainTextResponse(f"cannot reach the session now: {UNREACHABLE}", 503)
@@ -243,6 +246,19 @@ class ClusterNode:
             return not_found
         headers = {"content-type": answer.content_type} if answer.content_type else None
         return Response(answer.body, answer.status, headers=headers)
+
+    async def _hand_over_traced(
+        self, owner: Owner, session_id: str, scope: Scope, body: bytes
+    ) -> Answer | None:
+        assert self._relay is not None
+        if not self._tracing:
+            return await self._relay.hand_over(owner, session_id, scope, body)
+        with hop_span("cluster hand-over", session_id, owner.worker, body) as hop:
+            carried = {**scope, "headers": hop.headers(scope["headers"])}
+            answer = await self._relay.hand_over(owner, session_id, carried, hop.body)
+            if answer is not None:
+                hop.span.set_attribute("http.response.status_code", answer.status)
+            return answer
 
     async def _owner_of(self, session_id: str) -> Owner | None:
         owner = self._owners.get(session_id)

@@ -37,6 +37,7 @@ from starlette.types import ASGIApp, Message, Scope
 
 from mcp_host.background import Background
 from mcp_host.cluster.registry import Owner, worker_channel
+from mcp_host.tracing import trace_context_of
 
 logger = logging.getLogger(__name__)
 
@@ -220,7 +221,9 @@ class MessageRelay:
                     answered = True
                     await self._answer(header, Answer(status, b"".join(chunks), content_type))
 
-        await deliver(scope, receive, send)
+        # The hop's trace context, carried in the headers: the message's span is its child.
+        with trace_context_of(scope["headers"]):
+            await deliver(scope, receive, send)
         if not answered:
             await self._answer(
                 header, Answer(500, b"the session gave no answer", "text/plain; charset=utf-8")
