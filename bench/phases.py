@@ -201,12 +201,17 @@ async def handshakes(target: Target, count: int) -> dict[str, Any]:
 async def tool_calls(target: Target, concurrency: int, per_session: int) -> dict[str, Any]:
     """C initialized sessions each make K ``tools/call`` requests, one after another, all at once."""
     sessions = [target.session() for _ in range(concurrency)]
-    await asyncio.gather(*(_open(session) for session in sessions))
+    opened = await asyncio.gather(*(_opened(session) for session in sessions))
+    # A session that could not open makes its calls' worth of errors, and the run goes on.
+    unopened = opened.count(False) * per_session
+    sessions = [session for session, ok in zip(sessions, opened, strict=True) if ok]
     warmup: list[float] = []
     await asyncio.gather(*(_call(session, WARMUP_CALLS, warmup) for session in sessions))
     durations: list[float] = []
     cpu_before, start = cpu_seconds(target.pid), perf_counter()
-    errors = sum(await asyncio.gather(*(_call(session, per_session, durations) for session in sessions)))
+    errors = unopened + sum(
+        await asyncio.gather(*(_call(session, per_session, durations) for session in sessions))
+    )
     wall, cpu_us = perf_counter() - start, _cpu_us(target, cpu_before, concurrency * per_session)
     await asyncio.gather(*(session.close() for session in sessions))
     return {
@@ -323,6 +328,15 @@ async def _call(session: Session, count: int, durations: list[float]) -> int:
         else:
             durations.append(elapsed)
     return errors
+
+
+async def _opened(session: Session) -> bool:
+    try:
+        await _open(session)
+    except FAILURES:
+        await session.close()
+        return False
+    return True
 
 
 async def _open_use_close(session: Session) -> None:
