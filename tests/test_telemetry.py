@@ -9,6 +9,7 @@ the MCP semantic conventions and the host's own, and that no argument value left
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ from mcp_host.telemetry import ExportPlan, plan_export
 from mcp_host.testing import LiveHost, run_host
 
 from .otlp_receiver import OtlpReceiver
-from .wire import HEADERS, QUIET, jsonrpc_of, mcp_post, open_mcp_session
+from .wire import HEADERS, INITIALIZE, QUIET, jsonrpc_of, mcp_post, open_mcp_session
 
 pytestmark = pytest.mark.anyio
 
@@ -296,6 +297,21 @@ async def test_an_sse_message_handed_to_its_owner_through_redis_stays_one_trace(
     assert call.attributes["mcp_host.transport"] == "sse"
     assert hop.attributes["http.response.status_code"] == 202
     _assert_no_argument_values(receiver)
+
+
+def test_an_unreachable_collector_neither_fails_calls_nor_holds_the_stop_past_its_grace(plugin_env):
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    config = f"[telemetry]\nendpoint = 'http://127.0.0.1:{closed}'\n[server]\nshutdown_grace_s = 1\n" + QUIET
+    with run_host(config, python=plugin_env.python, env=FAST_EXPORT) as host:
+        with httpx2.Client() as http:
+            opened = http.post(host.mcp_url(), json=INITIALIZE, headers=HEADERS)
+        assert opened.status_code == 200
+        host.wait_for_log("encountered while exporting spans")  # the SDK retries, the host serves on
+        # The SDK alone would retry for its 10 s export timeout before letting the process exit.
+        assert host.stop(timeout=8) == 0
+        host.wait_for_log("the last spans could not be exported within")
 
 
 # --- without telemetry --------------------------------------------------------------------

@@ -35,6 +35,9 @@ from mcp_host.version import host_version
 
 logger = logging.getLogger("mcp_host")
 
+MIN_EXPORT_FLUSH_S = 1.0
+"""What sending the last spans gets even when the stop used up its grace."""
+
 
 def serve(config: HostConfig, source: str, *, strict: bool = False, workers: int = 1) -> int:
     """Serve ``config`` until Ctrl-C or SIGTERM, in ``workers`` processes; the exit code.
@@ -102,7 +105,8 @@ def _run_process(host: Host, listener: socket.socket, stack: Stack, strict: bool
         pass
     finally:
         if export is not None:
-            export.shutdown()  # the last spans, before a lingering thread makes us exit at once
+            # The last spans, before a lingering thread makes the process exit at once.
+            export.shutdown(max(host.shutdown.remaining(), MIN_EXPORT_FLUSH_S))
     _exit_now_if_threads_linger(code)
     return code
 

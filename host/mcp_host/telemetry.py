@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -119,9 +120,18 @@ class Export:
     def __init__(self, provider: TracerProvider) -> None:
         self._provider = provider
 
-    def shutdown(self) -> None:
-        """Send the spans still waiting, then stop (the exporter's own timeout bounds it)."""
-        self._provider.shutdown()
+    def shutdown(self, within_s: float) -> None:
+        """Send the spans still waiting, for at most ``within_s`` seconds, then stop.
+
+        The SDK's own shutdown waits up to 30 s for a collector that does not answer, retrying;
+        the host's stop has its grace to keep. It runs in a daemon thread, given up on (and
+        ended with the process) when the time is up.
+        """
+        flushing = threading.Thread(target=self._provider.shutdown, name="trace-export-shutdown", daemon=True)
+        flushing.start()
+        flushing.join(within_s)
+        if flushing.is_alive():
+            logger.warning("the last spans could not be exported within %.1f s; they are dropped", within_s)
 
 
 def start_export(plan: ExportPlan, version: str) -> Export:
