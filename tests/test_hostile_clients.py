@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
 import socket
+from pathlib import Path
 
 import anyio
 import httpx2
@@ -10,7 +13,7 @@ import pytest
 
 from mcp_host.testing import run_host
 
-from .wire import HEADERS, jsonrpc_of, mcp_post, open_mcp_session
+from .wire import HEADERS, INITIALIZE, INITIALIZED, jsonrpc_of, mcp_post, open_mcp_session
 
 pytestmark = pytest.mark.anyio
 
@@ -188,3 +191,138 @@ async def test_running_out_of_file_descriptors_logs_accept_errors_once_per_inter
     accept_errors = [line for line in host.log_lines if "socket.accept() out of system resource" in line]
     assert still_serving.status_code == 200
     assert len(accept_errors) <= 2, "\n".join(accept_errors[:5])
+
+
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def _blob_call(request_id: int) -> dict:
+    return _call(request_id, "rogue_blob", {"mib": 1})
+
+
+async def test_a_client_that_stops_reading_its_sse_stream_is_ended_and_memory_stays_bounded(rogue_env):
+    config = "[limits]\nmax_pending_output_bytes = 4194304\n"
+    overflow = r"session (\w+) on server 'default' ended: \d+ bytes of output wait"
+    with run_host(config, python=rogue_env.python) as host:
+        port = int(host.base_url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port)) as stream:
+            stream.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            stream.sendall(f"GET /sse HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+            received = b""
+            while (endpoint := re.search(rb"data: (\S+session_id=[0-9a-f]{32})", received)) is None:
+                received += stream.recv(4096)
+            messages_url = host.url(endpoint.group(1).decode())
+            # From here on the client reads nothing more.
+            before = _rss_mib(host.process.pid)
+            async with httpx2.AsyncClient(timeout=30) as http:
+                await http.post(messages_url, json=INITIALIZE, headers=HEADERS)
+                await http.post(messages_url, json=INITIALIZED, headers=HEADERS)
+                for request_id in range(2, 302):
+                    await http.post(messages_url, json=_blob_call(request_id), headers=HEADERS)
+                    if re.search(overflow, host.log):
+                        break
+                ended = await anyio.to_thread.run_sync(lambda: host.wait_for_log(overflow))
+                grown = _rss_mib(host.process.pid) - before
+                # Its stream is cut once its last events had their time: the session is gone.
+                ping = {"jsonrpc": "2.0", "id": 999, "method": "ping"}
+                for _ in range(100):
+                    gone = await http.post(messages_url, json=ping, headers=HEADERS)
+                    if gone.status_code == 404:
+                        break
+                    await anyio.sleep(0.2)
+    assert ended.group(1) in messages_url
+    assert grown < 100, f"RSS grew by {grown:.0f} MiB"
+    assert gone.status_code == 404
+    assert "Traceback" not in host.log
+
+
+async def test_a_client_that_does_not_read_its_responses_over_mcp_is_ended(rogue_env):
+    config = "[limits]\nmax_pending_output_bytes = 4194304\n"
+    with run_host(config, python=rogue_env.python) as host:
+        port = int(host.base_url.rsplit(":", 1)[1])
+        async with httpx2.AsyncClient(timeout=30) as http:
+            session = await open_mcp_session(http, host.mcp_url())
+        unread = []
+        try:
+            for request_id in range(2, 42):
+                connection = socket.create_connection(("127.0.0.1", port))
+                connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                body = json.dumps(_blob_call(request_id)).encode()
+                connection.sendall(
+                    f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+                    f"Accept: application/json, text/event-stream\r\nMcp-Session-Id: {session}\r\n"
+                    f"Content-Length: {len(body)}\r\n\r\n".encode()
+                    + body
+                )
+                unread.append(connection)  # its response is never read
+            host.wait_for_log(
+                rf"session {session} on server 'default' ended: \d+ bytes of output wait", timeout=30
+            )
+        finally:
+            for connection in unread:
+                connection.close()
+        async with httpx2.AsyncClient(timeout=30) as http:
+            gone = await mcp_post(
+                http, host.mcp_url(), session, {"jsonrpc": "2.0", "id": 99, "method": "ping"}
+            )
+    assert gone.status_code == 404
+
+
+QUOTA_ALICE = "alice-token-0123456789abcdef"
+QUOTA_BOB = "bob-token-0123456789abcdef0000"
+
+
+async def test_one_token_cannot_take_every_session(rogue_env):
+    config = (
+        "[limits]\nmax_sessions = 10\nmax_sessions_per_client = 3\n\n"
+        f"[[auth.tokens]]\nname = 'alice'\ntoken = '{QUOTA_ALICE}'\n\n"
+        f"[[auth.tokens]]\nname = 'bob'\ntoken = '{QUOTA_BOB}'\n"
+    )
+    alice, bob = {"Authorization": f"Bearer {QUOTA_ALICE}"}, {"Authorization": f"Bearer {QUOTA_BOB}"}
+    with run_host(config, python=rogue_env.python) as host:
+        async with httpx2.AsyncClient(timeout=10) as http:
+            for _ in range(3):
+                await open_mcp_session(http, host.mcp_url(), alice)
+            over_mcp = await http.post(host.mcp_url(), json=INITIALIZE, headers={**HEADERS, **alice})
+            async with http.stream("GET", host.sse_url(), headers=alice) as over_sse:
+                pass
+            others = await http.post(host.mcp_url(), json=INITIALIZE, headers={**HEADERS, **bob})
+        host.wait_for_log(
+            r"refused a new session: the client \(token alice\) already has its 3 open sessions"
+        )
+    assert over_mcp.status_code == over_sse.status_code == 429
+    assert "max_sessions_per_client" in over_mcp.text
+    assert others.status_code == 200
+
+
+async def test_without_tokens_the_quota_is_per_client_address(rogue_env):
+    config = "[limits]\nmax_sessions = 10\nmax_sessions_per_client = 2\n"
+    with run_host(config, python=rogue_env.python) as host:
+        one = httpx2.AsyncClient(timeout=10, transport=httpx2.AsyncHTTPTransport(local_address="127.0.0.1"))
+        other = httpx2.AsyncClient(timeout=10, transport=httpx2.AsyncHTTPTransport(local_address="127.0.0.2"))
+        async with one, other:
+            for _ in range(2):
+                await open_mcp_session(one, host.mcp_url())
+            over = await one.post(host.mcp_url(), json=INITIALIZE, headers=HEADERS)
+            elsewhere = await other.post(host.mcp_url(), json=INITIALIZE, headers=HEADERS)
+    assert over.status_code == 429
+    assert elsewhere.status_code == 200
+
+
+async def test_a_session_left_after_its_initialize_is_reaped_before_the_idle_timeout(rogue_env):
+    config = "[limits]\nabandoned_session_timeout_s = 1\n"
+    with run_host(config, python=rogue_env.python) as host:
+        async with httpx2.AsyncClient(timeout=10) as http:
+            opened = await http.post(host.mcp_url(), json=INITIALIZE, headers=HEADERS)
+            abandoned = opened.headers["mcp-session-id"]
+            used = await open_mcp_session(http, host.mcp_url())  # initialize, then initialized
+            host.wait_for_log(rf"session {abandoned} closed: no request followed its initialize within 1 s")
+            ping = {"jsonrpc": "2.0", "id": 7, "method": "ping"}
+            gone = await mcp_post(http, host.mcp_url(), abandoned, ping)
+            alive = await mcp_post(http, host.mcp_url(), used, ping)
+    assert gone.status_code == 404
+    assert alive.status_code == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import signal
 
@@ -9,11 +10,13 @@ import anyio
 import httpx2
 import pytest
 from mcp import ClientSession
+from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
 
 from mcp_host.testing import run_host
 
-from .wire import open_mcp_session
+from .wire import HEADERS, INITIALIZE, jsonrpc_of, mcp_post, open_mcp_session
 
 pytestmark = pytest.mark.anyio
 
@@ -149,3 +152,67 @@ async def test_an_async_tool_that_blocks_the_loop_is_named_counted_and_not_a_suc
     assert f"session {session_id}" in stall
     assert "mcp_host_rogue" in stall  # where in the plugin's code
     assert re.search(r"^mcp_host_event_loop_stalls_total [1-9]", metrics, re.MULTILINE), metrics
+
+
+async def test_on_sigterm_in_flight_calls_finish_or_are_told_the_server_is_shutting_down(rogue_env):
+    config = "[server]\nshutdown_grace_s = 4\n"
+    with run_host(config, python=rogue_env.python) as host:
+        async with httpx2.AsyncClient(timeout=30) as http, httpx2.AsyncClient(timeout=30) as late:
+            session = await open_mcp_session(http, host.mcp_url())
+            sse_answers: list[object] = []
+
+            async def over_sse() -> None:
+                # The stream closes as the host stops: only the answers matter here.
+                with contextlib.suppress(Exception):
+                    async with (
+                        sse_client(host.sse_url()) as (read, write),
+                        ClientSession(read, write) as client,
+                    ):
+                        await client.initialize()
+                        sse_answers.append(_text(await client.call_tool("nap", {"seconds": 0.5})))
+                        try:
+                            await client.call_tool("nap", {"seconds": 60})
+                        except MCPError as error:
+                            sse_answers.append(error.error.message)
+
+            async def over_mcp(seconds: float) -> httpx2.Response:
+                return await mcp_post(http, host.mcp_url(), session, _nap(seconds))
+
+            async with anyio.create_task_group() as group:
+                group.start_soon(over_sse)
+                quick, slow = [], []
+                group.start_soon(lambda: _into(quick, over_mcp(1.5)))
+                group.start_soon(lambda: _into(slow, over_mcp(60)))
+                await _log(host, r"tool nap .*: ok in")  # the SSE client's first nap
+                await anyio.sleep(0.3)  # all three calls are running
+                host.process.send_signal(signal.SIGTERM)
+                await _log(host, r"stopping: 3 requests in flight")
+                refused = await late.post(host.mcp_url(), json=INITIALIZE, headers=HEADERS)
+            exit_code = await anyio.to_thread.run_sync(lambda: host.process.wait(30))
+    assert exit_code == 0
+    assert refused.status_code == 503
+    assert "shutting down" in refused.json()["error"]["message"]
+    assert jsonrpc_of(quick[0])["result"]["content"][0]["text"] == "rested"
+    cut = jsonrpc_of(slow[0])
+    assert slow[0].status_code == 200
+    assert cut["error"]["code"] == -32000
+    assert "the server is shutting down" in cut["error"]["message"]
+    assert sse_answers[0] == "rested"
+    assert "the server is shutting down" in str(sse_answers[1])
+
+
+def _nap(seconds: float) -> dict:
+    return {
+        "jsonrpc": "2.0",
+        "id": 100 + int(seconds * 10),
+        "method": "tools/call",
+        "params": {"name": "nap", "arguments": {"seconds": seconds}},
+    }
+
+
+async def _log(host, pattern: str) -> None:
+    await anyio.to_thread.run_sync(lambda: host.wait_for_log(pattern))
+
+
+async def _into(results: list, call) -> None:
+    results.append(await call)

@@ -16,6 +16,7 @@ from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp
 
+from mcp_host.drain import RefuseWhileStopping
 from mcp_host.host import Host
 from mcp_host.jsonrpc_ids import RejectUnusableIds
 from mcp_host.monitoring import operational_routes
@@ -73,7 +74,7 @@ def mcp_routes(
             checked = RequireAuthMiddleware(checked, required_scopes=[server_scope(server_key)])
         if host.telemetry is not None:
             checked = TraceContextFromHeaders(checked)
-        return checked
+        return RefuseWhileStopping(checked, host.shutdown)
 
     routes: list[BaseRoute] = []
     streamable_servers: list[StreamableHttpServer] = []
@@ -93,6 +94,7 @@ def mcp_routes(
             security=security,
             max_request_body_size=limits.max_body_bytes,
             idle_timeout_s=limits.session_idle_timeout_s,
+            abandoned_timeout_s=limits.abandoned_session_timeout_s,
             resumable_events=limits.resumable_events,
             sessionless=SessionlessRequests(
                 host.factory.build_sessionless(blueprint, host.sessionless_options(blueprint)),

@@ -89,6 +89,18 @@ class LimitsSection(_Strict):
     """``[limits]``: what one client, or all of them, may ask of the host."""
 
     max_sessions: int = Field(10_000, ge=1, description="Open client sessions at most; more get HTTP 503.")
+    max_sessions_per_client: int = Field(
+        100,
+        ge=1,
+        description="Open sessions one client may hold, both transports together: per bearer token, "
+        "or per client address without tokens; more get HTTP 429.",
+    )
+    abandoned_session_timeout_s: float = Field(
+        60.0,
+        gt=0,
+        description="A Streamable HTTP session whose initialize no other request follows within this "
+        "long is closed (every client sends notifications/initialized right away).",
+    )
     session_idle_timeout_s: float = Field(
         1800.0, gt=0, description="Streamable HTTP sessions with no request for this long are closed."
     )
@@ -121,6 +133,12 @@ class LimitsSection(_Strict):
     )
     idle_connection_timeout_s: int = Field(
         5, ge=1, description="A kept-alive connection idle this long after a response is closed."
+    )
+    max_pending_output_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=64 * 1024,
+        description="Output waiting for one client that does not read it (its SSE stream, or the "
+        "responses to its POSTs) at most; past it the session is ended, with a log line naming it.",
     )
     loop_stall_threshold_s: float = Field(
         1.0,

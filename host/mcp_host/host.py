@@ -66,7 +66,7 @@ class Host:
         limits = self.config.limits
         self.shutdown = ShutdownClock(self.config.server.shutdown_grace_s)
         self.telemetry = plan_export(self.config, self.source)
-        self.sessions = SessionRegistry(limits.max_sessions)
+        self.sessions = SessionRegistry(limits.max_sessions, limits.max_sessions_per_client)
         if self.config.cluster is not None:
             self.cluster = _cluster_node(self.config, self.source, tracing=self.telemetry is not None)
             self.sessions.claims = self.cluster
@@ -80,6 +80,7 @@ class Host:
             limits.max_concurrent_calls,
             self.changes,
             self.shutdown,
+            max_pending_output_bytes=limits.max_pending_output_bytes,
             tracing=self.telemetry is not None,
         )
         configured = self.config.security.request_state_keys

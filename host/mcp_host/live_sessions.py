@@ -46,17 +46,23 @@ class SessionClaims(Protocol):
 class SessionRefused(Exception):
     """No new session can be opened now; the message says why, for the log and the client."""
 
+    def __init__(self, message: str, status_code: int = 503) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        """503 when the host cannot take more; 429 when this client holds its share."""
+
 
 class Admission:
     """A client's place under ``max_sessions``, held from its first request until its
     connection or session ends, and its claim once it has an id. ``release()`` gives both
     back; releasing twice is harmless."""
 
-    __slots__ = ("_claimed", "_registry")
+    __slots__ = ("_claimed", "_client", "_registry")
 
-    def __init__(self, registry: SessionRegistry) -> None:
+    def __init__(self, registry: SessionRegistry, client: str | None = None) -> None:
         self._registry: SessionRegistry | None = registry
         self._claimed: str | None = None
+        self._client = client
 
     async def claim(self, session_id: str, deliver: ASGIApp | None = None) -> None:
         """Publish the session before its client learns the id, which it may send to another
@@ -74,6 +80,8 @@ class Admission:
         if registry is None:
             return
         registry._admitted -= 1
+        if self._client is not None:
+            registry._give_back(self._client)
         if self._claimed is not None and registry.claims is not None:
             registry.claims.release(self._claimed)
         self._registry = None
@@ -82,10 +90,14 @@ class Admission:
 class SessionRegistry:
     """The live sessions of this process, and admission of new ones up to ``max_sessions``."""
 
-    def __init__(self, max_sessions: int | None = None) -> None:
+    def __init__(self, max_sessions: int | None = None, max_per_client: int | None = None) -> None:
         self._sessions: dict[str, HostSession] = {}
         self._admitted = 0
         self.max_sessions = max_sessions
+        self.max_per_client = max_per_client
+        """Sessions one client may hold (``max_sessions_per_client``), so that one client
+        cannot take every place under ``max_sessions``."""
+        self._by_client: dict[str, int] = {}
         self.claims: SessionClaims | None = None
         """Set when sessions are shared with other processes; ``None`` for a lone process."""
 
@@ -100,19 +112,37 @@ class SessionRegistry:
             return self.claims.refusal()
         return None
 
-    def admit(self) -> Admission:
-        """Take a place for a new client, or raise ``SessionRefused`` (and log why).
+    def admit(self, client: str | None = None) -> Admission:
+        """Take a place for a new session of ``client`` (``security.caller_of``: a token's
+        holder or an address), or raise ``SessionRefused`` (and log why).
 
         The place counts from this moment, before the client's server exists, and nothing
         awaits between the check and the taking: clients connecting together cannot
-        overshoot the limit, and admission needs no lock.
+        overshoot the limits, and admission needs no lock.
         """
         refusal = self.admission_refusal()
+        status_code = 503
+        held = self._by_client.get(client, 0) if client is not None else 0
+        if refusal is None and self.max_per_client is not None and held >= self.max_per_client:
+            refusal = (
+                f"the client ({client}) already has its {held} open sessions, the most "
+                "max_sessions_per_client allows; end one first (DELETE on /mcp, or close an SSE stream)"
+            )
+            status_code = 429
         if refusal is not None:
             logger.warning("refused a new session: %s", refusal)
-            raise SessionRefused(refusal)
+            raise SessionRefused(refusal, status_code)
         self._admitted += 1
-        return Admission(self)
+        if client is not None:
+            self._by_client[client] = held + 1
+        return Admission(self, client)
+
+    def _give_back(self, client: str) -> None:
+        held = self._by_client.get(client, 0) - 1
+        if held > 0:
+            self._by_client[client] = held
+        else:
+            self._by_client.pop(client, None)
 
     def add(self, session: HostSession) -> None:
         self._sessions[session.id] = session

@@ -25,7 +25,7 @@ def operational_routes(host: Host) -> list[Route]:
         """Readiness: plugins started and sessions accepted (not at the session limit, and in a
         cluster, Redis reachable)."""
         plugins = {record.name: str(record.status) for record in host.plugins.records.values()}
-        ready = host.ready and host.sessions.admission_refusal() is None
+        ready = host.ready and not host.shutdown.stopping and host.sessions.admission_refusal() is None
         body = {
             "status": "ready" if ready else "not ready",
             "accepting_sessions": ready,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import uuid4
 
+import anyio
 from mcp.server.caching import CacheableMethod, CacheHint
 from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
@@ -37,9 +38,12 @@ from mcp_host.blueprints import ServerBlueprint
 from mcp_host.call_report import Outcome, close_report, open_report
 from mcp_host.changes import ChangeFeed
 from mcp_host.completions import CompletionDispatcher
+from mcp_host.config import LimitsSection
+from mcp_host.drain import AnswerWhenCutShort, InFlight
 from mcp_host.live_sessions import SessionRegistry
 from mcp_host.log_level import FilteredWriteStream, SessionLogLevel
 from mcp_host.metrics import HostMetrics
+from mcp_host.output_bound import BoundedOutput
 from mcp_host.plugins import PluginFailure, PluginManager, PluginRecord
 from mcp_host.security import caller_of
 from mcp_host.session import HostSession, acting_for
@@ -69,6 +73,7 @@ class ServerFactory:
         changes: ChangeFeed,
         shutdown: ShutdownClock | None = None,
         tracing: bool = False,
+        max_pending_output_bytes: int = LimitsSection().max_pending_output_bytes,
     ) -> None:
         self.plugins = plugins
         self.sessions = sessions
@@ -79,6 +84,9 @@ class ServerFactory:
         self.shutdown = shutdown or ShutdownClock(0.0)
         self.tracing = tracing
         """Whether the host exports traces: only then does it add to them (``mcp_host.tracing``)."""
+        self.max_pending_output_bytes = max_pending_output_bytes
+        self.in_flight = InFlight()
+        """Every request the servers are answering, for the drain when the host stops."""
 
     def build(self, blueprint: ServerBlueprint, session: HostSession) -> MCPServer[Any]:
         """The server of one client session: its lifespan is the session's."""
@@ -92,6 +100,7 @@ class ServerFactory:
             blueprint,
             lifespan=session_scope,
             middleware=[
+                AnswerWhenCutShort(self.in_flight),
                 *self._request_spans(blueprint, lambda: session),
                 _JoinChangeFeed(self.changes, session),
                 _ToolCalls(blueprint, lambda: session, self.metrics, self.max_concurrent_calls),
@@ -115,6 +124,7 @@ class ServerFactory:
             blueprint,
             lifespan=None,
             middleware=[
+                AnswerWhenCutShort(self.in_flight),
                 per_request,
                 *self._request_spans(blueprint, per_request.current),
                 _ToolCalls(blueprint, per_request.current, self.metrics, self.max_concurrent_calls, _caller),
@@ -185,11 +195,29 @@ class ServerFactory:
         subscribe, unsubscribe = self.changes.handlers(session.id)
         lowlevel.add_request_handler("resources/subscribe", SubscribeRequestParams, subscribe)
         lowlevel.add_request_handler("resources/unsubscribe", UnsubscribeRequestParams, unsubscribe)
-        await lowlevel.run(
-            read_stream,
-            FilteredWriteStream(write_stream, log_level),
-            lowlevel.create_initialization_options(),
-        )
+        with anyio.CancelScope() as serving:
+
+            def end_session(pending_bytes: int) -> None:
+                if not serving.cancel_called:
+                    logger.warning(
+                        "session %s on server %r ended: %d bytes of output wait for a client that "
+                        "does not read them (over max_pending_output_bytes = %d)",
+                        session.id,
+                        blueprint.key,
+                        pending_bytes,
+                        self.max_pending_output_bytes,
+                        extra={
+                            "event": "session_overflow",
+                            "pending_bytes": pending_bytes,
+                            **session.log_fields(),
+                        },
+                    )
+                serving.cancel()
+
+            output = BoundedOutput(write_stream, self.max_pending_output_bytes, end_session)
+            await lowlevel.run(
+                read_stream, FilteredWriteStream(output, log_level), lowlevel.create_initialization_options()
+            )
 
     @asynccontextmanager
     async def _session_lifetime(

@@ -28,7 +28,6 @@ from mcp_host.config import HostConfig
 from mcp_host.connections import RateLimitedLoopErrors, http_protocol
 from mcp_host.exit_codes import EXIT_FAILURE, EXIT_OK
 from mcp_host.host import Host, StrictModeError, prepare_host
-from mcp_host.shutdown import ShutdownClock
 from mcp_host.stack import Stack, StackUnavailable, choose_stack
 from mcp_host.telemetry import start_export
 from mcp_host.version import host_version
@@ -189,7 +188,7 @@ async def _serve(host: Host, sockets: list[socket.socket], stack: Stack, strict:
     async with host.running(strict=strict):
         # Built now that the plugins have started: the blueprints are final.
         server = _Server(
-            host.shutdown,
+            host,
             uvicorn.Config(
                 create_app(host),
                 http=http_protocol(stack.http, limits.header_timeout_s),
@@ -211,12 +210,48 @@ async def _serve(host: Host, sockets: list[socket.socket], stack: Stack, strict:
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's server, starting the host's shutdown clock when a stop signal arrives."""
+    """uvicorn's server, draining the host before it stops.
 
-    def __init__(self, shutdown: ShutdownClock, config: uvicorn.Config) -> None:
+    The first stop signal starts the host's shutdown clock and a drain: requests in flight
+    get until shortly before the grace ends to finish (new ones get 503 meanwhile), the rest
+    are answered "shutting down". Only then is uvicorn's own shutdown started, which closes
+    the listeners and the streams. A second signal stops at once.
+    """
+
+    def __init__(self, host: Host, config: uvicorn.Config) -> None:
         super().__init__(config)
-        self._shutdown = shutdown
+        self._host = host
+        self._loop = asyncio.get_running_loop()
+        self._draining: asyncio.Task[None] | None = None
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        self._shutdown.begin()
-        super().handle_exit(sig, frame)
+        if self._draining is not None or not self.started:
+            super().handle_exit(sig, frame)
+            return
+        self._host.shutdown.begin()
+        # A signal handler runs between two steps of the loop's thread: the drain is
+        # scheduled as a task rather than run here.
+        self._loop.call_soon_threadsafe(self._start_drain, sig)
+
+    def _start_drain(self, sig: int) -> None:
+        if self._draining is None:
+            self._draining = self._loop.create_task(self._drain_then_stop(sig))
+
+    async def _drain_then_stop(self, sig: int) -> None:
+        shutdown = self._host.shutdown
+        # What is kept back from the requests: delivering their answers, the sessions' ending
+        # hooks and host_stopping.
+        reserve = min(1.0, shutdown.grace_s / 4)
+        running = len(self._host.factory.in_flight)
+        logger.info(
+            "stopping: %d requests in flight get up to %.1f s to finish; new ones get 503",
+            running,
+            max(0.0, shutdown.remaining() - reserve),
+        )
+        cut_short = await self._host.factory.in_flight.drain(max(0.0, shutdown.remaining() - reserve))
+        if cut_short:
+            logger.warning(
+                "stopping: %d requests still running were answered 'the server is shutting down'", cut_short
+            )
+        self.config.timeout_graceful_shutdown = max(1, math.ceil(shutdown.remaining()))
+        super().handle_exit(sig, None)

@@ -18,11 +18,14 @@ from starlette.types import Message, Receive, Scope, Send
 from mcp_host.asgi import CompletingSend
 from mcp_host.blueprints import ServerBlueprint
 from mcp_host.live_sessions import Admission, SessionRefused, SessionRegistry
+from mcp_host.security import caller_of
 from mcp_host.servers import ServerFactory
 from mcp_host.session import HostSession
 
 logger = logging.getLogger(__name__)
 
+STREAM_END_S = 5.0
+"""How long a stream may take to send its last events once its session has ended."""
 ENDPOINT_EVENT_TIMEOUT_S = 10.0
 _SESSION_ID = re.compile(rb"[?&]session_id=([0-9a-f]{32})")
 
@@ -91,7 +94,7 @@ async def _no_receive() -> Message:
 
 
 def _refused(refusal: SessionRefused) -> PlainTextResponse:
-    return PlainTextResponse(str(refusal), 503)
+    return PlainTextResponse(str(refusal), refusal.status_code)
 
 
 class _RawAsgi:
@@ -131,7 +134,7 @@ class SseServer:
             await PlainTextResponse("Method Not Allowed", 405, headers={"Allow": "GET"})(scope, receive, send)
             return
         try:
-            admission = self._sessions.admit()
+            admission = self._sessions.admit(caller_of(scope))
         except SessionRefused as refusal:
             await _refused(refusal)(scope, receive, send)
             return
@@ -147,7 +150,7 @@ class SseServer:
         stream_send = _ClaimBeforeEndpoint(scope, send, claim)
         connected = False
         try:
-            with anyio.CancelScope() as refused:
+            with anyio.CancelScope() as stream:
                 async with self.transport.connect_sse(scope, receive, stream_send) as (
                     read_stream,
                     write_stream,
@@ -155,20 +158,30 @@ class SseServer:
                     connected = True
                     session_id = await stream_send.wait_for_session_id()
                     if stream_send.refusal is not None:
-                        refused.cancel()
+                        stream.cancel()
                     if session_id is None:
                         logger.warning("SSE stream closed before its endpoint event was sent")
                         return
                     blueprint = self._blueprint
                     session = HostSession(id=session_id, server=blueprint.key, transport="sse")
                     await self._factory.serve(blueprint, session, read_stream, write_stream)
+                    # The server is done; its stream ends once its last events are out. A client
+                    # that does not read them would hold the stream, and the session's id (its
+                    # POSTs answered 202 and dropped), for as long as it stays connected.
+                    stream.deadline = anyio.current_time() + STREAM_END_S
         except ValueError:
             # connect_sse raises ValueError after it has answered a rejected request (421/403).
             if connected:
                 raise
             return
-        await stream_send.complete()
+        with anyio.move_on_after(STREAM_END_S):
+            await stream_send.complete()
 
     async def handle_message(self, scope: Scope, receive: Receive, send: Send) -> None:
         """``POST .../messages/?session_id=...``: hand the message to its session."""
-        await self.transport.handle_post_message(scope, receive, send)
+        try:
+            await self.transport.handle_post_message(scope, receive, send)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+            # The SDK answers 202 first and hands the message on after: a session that ended
+            # meanwhile (its client left, or it was ended for not reading) cannot take it.
+            logger.info("a message arrived for an SSE session as it ended; it was dropped")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ from mcp_host.blueprints import ServerBlueprint
 from mcp_host.event_store import SessionEventStore
 from mcp_host.jsonrpc_errors import jsonrpc_error, session_not_found
 from mcp_host.live_sessions import Admission, SessionRefused, SessionRegistry
+from mcp_host.security import caller_of
 from mcp_host.servers import ServerFactory
 from mcp_host.session import HostSession
 from mcp_host.transport_modern import SessionlessRequests
@@ -77,6 +79,7 @@ class StreamableHttpServer:
         idle_timeout_s: float,
         resumable_events: int,
         sessionless: SessionlessRequests,
+        abandoned_timeout_s: float | None = None,
     ) -> None:
         self._blueprint = blueprint
         self._sessionless = sessionless
@@ -84,6 +87,14 @@ class StreamableHttpServer:
         self._sessions = sessions
         self._security = security
         self._idle_timeout_s = idle_timeout_s
+        # Reaping sooner only means something when it is sooner than the idle timeout.
+        self._abandoned_timeout_s = (
+            abandoned_timeout_s
+            if abandoned_timeout_s is not None and abandoned_timeout_s < idle_timeout_s
+            else None
+        )
+        self._unconfirmed: set[str] = set()
+        """Sessions no request has followed since their initialize (see ``_reap_if_left``)."""
         self._resumable_events = resumable_events
         self._live: dict[str, _LiveSession] = {}
         self._background = Background("the Streamable HTTP transport")
@@ -123,6 +134,7 @@ class StreamableHttpServer:
             await session_not_found()(scope, receive, send)
             return
         transport = live.transport
+        self._unconfirmed.discard(session_id)  # used: it keeps the full idle timeout
         completing_send = CompletingSend(send)
         await transport.handle_request(scope, receive, completing_send)
         await completing_send.complete()
@@ -131,7 +143,7 @@ class StreamableHttpServer:
 
     async def _open_session(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            admission = self._sessions.admit()
+            admission = self._sessions.admit(caller_of(scope))
         except SessionRefused as refusal:
             await _refused(refusal)(scope, receive, send)
             return
@@ -144,6 +156,7 @@ class StreamableHttpServer:
             retry_interval=RECONNECT_AFTER_MS,
         )
         self._live[session_id] = _LiveSession(transport, _credential(scope), admission)
+        self._unconfirmed.add(session_id)
         established = False
         try:
             try:
@@ -155,9 +168,26 @@ class StreamableHttpServer:
             status = await _respond_reporting_status(transport.handle_request, scope, receive, send)
             # Only an accepted initialize opens a session; anything else leaves nothing behind.
             established = status is not None and status < 400
+            if established:
+                self._reap_if_left(session_id, transport)
         finally:
             if not established:
                 await self._discard(session_id, transport)
+
+    def _reap_if_left(self, session_id: str, transport: StreamableHTTPServerTransport) -> None:
+        """Close the session soon unless another request follows its initialize.
+
+        Every client sends ``notifications/initialized`` right after ``initialize``; a session
+        that nothing follows was opened and left, and would hold its place (and count against
+        its client's quota) until the idle timeout. The spec lets a server end a session at
+        any time: its id then gets 404, and a client that comes back opens a new one. The
+        SDK's idle countdown restarts from the full timeout when the next request ends."""
+        scope = transport.idle_scope
+        if self._abandoned_timeout_s is None or scope is None or session_id not in self._unconfirmed:
+            return  # no idle countdown, or another request came already
+        if math.isinf(scope.deadline):
+            return  # a request in flight: its end restarts the full countdown
+        scope.deadline = min(scope.deadline, anyio.current_time() + self._abandoned_timeout_s)
 
     async def _run_session(
         self,
@@ -174,7 +204,17 @@ class StreamableHttpServer:
             try:
                 with idle_scope:
                     await self._factory.serve(blueprint, session, read_stream, write_stream)
-                if idle_scope.cancelled_caught:
+                if (
+                    idle_scope.cancelled_caught
+                    and session_id in self._unconfirmed
+                    and self._abandoned_timeout_s is not None
+                ):
+                    logger.info(
+                        "session %s closed: no request followed its initialize within %g s",
+                        session_id,
+                        self._abandoned_timeout_s,
+                    )
+                elif idle_scope.cancelled_caught:
                     logger.info(
                         "session %s ended after %s s without requests", session_id, self._idle_timeout_s
                     )
@@ -187,6 +227,7 @@ class StreamableHttpServer:
         """Forget the session at once (its id answers 404 from now on, and its place is free),
         then close its transport."""
         live = self._live.pop(session_id, None)
+        self._unconfirmed.discard(session_id)
         if live is not None:
             live.admission.release()
         if not transport.is_terminated:
@@ -201,7 +242,7 @@ def _credential(scope: Scope) -> AuthorizationContext | None:
 
 
 def _refused(refusal: SessionRefused) -> Response:
-    return jsonrpc_error(str(refusal), 503, INTERNAL_ERROR)
+    return jsonrpc_error(str(refusal), refusal.status_code, INTERNAL_ERROR)
 
 
 def _is_initialize(body: bytes) -> bool:
