@@ -52,6 +52,22 @@ def receiver() -> Iterator[OtlpReceiver]:
         yield running
 
 
+@pytest.fixture
+def fake_meteo() -> Iterator[FakeOpenMeteo]:
+    fake = FakeOpenMeteo()
+    try:
+        yield fake
+    finally:
+        fake.close()
+
+
+def _weather(fake: FakeOpenMeteo) -> str:
+    return (
+        f"[plugins.weather]\ncache_ttl_s = 0\ngeocoding_url = '{fake.geocoding_url}'\n"
+        f"forecast_url = '{fake.forecast_url}'\n"
+    )
+
+
 def _config(receiver: OtlpReceiver, extra: str = "") -> str:
     return f"[telemetry]\nendpoint = '{receiver.endpoint}'\nservice_name = 'traced-host'\n" + extra + QUIET
 
@@ -139,9 +155,12 @@ async def test_meta_trace_context_in_the_handshake_era_over_sse(plugin_env, rece
                 context.detach(token)
         assert not result.is_error
         span = receiver.wait_for_span("tools/call echo")
+        session_id = span.attributes["mcp.session.id"]
+        ended = receiver.wait_for_span("session end", **{"mcp.session.id": session_id})
     assert (span.trace_id, span.parent_span_id) == (TRACE_ID, CLIENT_SPAN_ID)
     assert span.attributes["mcp_host.transport"] == "sse"
-    assert span.attributes["mcp.session.id"]
+    assert ended.attributes["mcp_host.transport"] == "sse"
+    assert ended.attributes["mcp_host.session.duration_s"] >= 0
     _assert_no_argument_values(receiver)
 
 
@@ -184,30 +203,22 @@ async def test_json_log_lines_of_a_request_carry_its_trace_and_span(plugin_env, 
     assert "trace_id" not in started  # outside any request
 
 
-async def test_the_weather_plugins_requests_are_child_spans_and_carry_the_trace(receiver):
-    fake = FakeOpenMeteo()
-    config = _config(
-        receiver,
-        f"[plugins.weather]\ncache_ttl_s = 0\ngeocoding_url = '{fake.geocoding_url}'\n"
-        f"forecast_url = '{fake.forecast_url}'\n",
-    )
-    try:
-        with run_host(config, env=FAST_EXPORT) as host:
-            async with httpx2.AsyncClient() as http:
-                session_id = await open_mcp_session(http, host.mcp_url())
-                answer = await mcp_post(
-                    http,
-                    host.mcp_url(),
-                    session_id,
-                    _call("get_weather", {"city": "Lisbon"}),
-                    headers={"traceparent": TRACEPARENT},
-                )
-            assert not jsonrpc_of(answer)["result"]["isError"], answer.text
-            call = receiver.wait_for_span("tools/call get_weather")
-            search = receiver.wait_for_span("GET /v1/search")
-            forecast = receiver.wait_for_span("GET /v1/forecast")
-    finally:
-        fake.close()
+async def test_the_weather_plugins_requests_are_child_spans_and_carry_the_trace(receiver, fake_meteo):
+    fake = fake_meteo
+    with run_host(_config(receiver, _weather(fake)), env=FAST_EXPORT) as host:
+        async with httpx2.AsyncClient() as http:
+            session_id = await open_mcp_session(http, host.mcp_url())
+            answer = await mcp_post(
+                http,
+                host.mcp_url(),
+                session_id,
+                _call("get_weather", {"city": "Lisbon"}),
+                headers={"traceparent": TRACEPARENT},
+            )
+        assert not jsonrpc_of(answer)["result"]["isError"], answer.text
+        call = receiver.wait_for_span("tools/call get_weather")
+        search = receiver.wait_for_span("GET /v1/search")
+        forecast = receiver.wait_for_span("GET /v1/forecast")
     assert call.parent_span_id == CLIENT_SPAN_ID
     assert call.attributes["mcp_host.plugin"] == "weather"
     for request in (search, forecast):
@@ -238,9 +249,9 @@ def redis_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def cluster(plugin_env, receiver, redis_url) -> Iterator[tuple[LiveHost, LiveHost]]:
+def cluster(plugin_env, receiver, redis_url, fake_meteo) -> Iterator[tuple[LiveHost, LiveHost]]:
     """Hosts A and B sharing sessions through Redis, each exporting as its own service."""
-    config = _config(receiver, f"[cluster]\nredis_url = '{redis_url}'\n").replace(
+    config = _config(receiver, f"[cluster]\nredis_url = '{redis_url}'\n" + _weather(fake_meteo)).replace(
         "service_name = 'traced-host'\n", ""
     )
     with (
@@ -251,6 +262,7 @@ def cluster(plugin_env, receiver, redis_url) -> Iterator[tuple[LiveHost, LiveHos
 
 
 async def test_a_request_forwarded_to_its_sessions_owner_stays_one_trace(cluster, receiver):
+    """One trace from the client through B, the hop, A and the plugin's own requests."""
     a, b = cluster
     async with httpx2.AsyncClient() as http:
         session_id = await open_mcp_session(http, a.mcp_url())  # A owns the session
@@ -258,19 +270,21 @@ async def test_a_request_forwarded_to_its_sessions_owner_stays_one_trace(cluster
             http,
             b.mcp_url(),  # B forwards the request to A
             session_id,
-            _call("echo", {"text": SECRET_ARGUMENT}),
+            _call("get_weather", {"city": "Lisbon"}),
             headers={"traceparent": TRACEPARENT},
         )
-    assert jsonrpc_of(answer)["result"]["content"][0]["text"] == SECRET_ARGUMENT
-    hop = receiver.wait_for_span("cluster forward")
-    call = receiver.wait_for_span("tools/call echo")
-    assert (hop.service, call.service) == ("host-b", "host-a")
+    assert not jsonrpc_of(answer)["result"]["isError"], answer.text
+    hop = receiver.wait_for_span("cluster forward", trace_id=TRACE_ID)
+    call = receiver.wait_for_span("tools/call get_weather")
+    forecast = receiver.wait_for_span("GET /v1/forecast")
+    assert (hop.service, call.service, forecast.service) == ("host-b", "host-a", "host-a")
     assert (hop.trace_id, hop.parent_span_id, hop.kind) == (TRACE_ID, CLIENT_SPAN_ID, "SPAN_KIND_CLIENT")
     assert (call.trace_id, call.parent_span_id) == (TRACE_ID, hop.span_id)
+    assert (forecast.trace_id, forecast.parent_span_id) == (TRACE_ID, call.span_id)
     assert hop.attributes["mcp.session.id"] == call.attributes["mcp.session.id"] == session_id
     assert hop.attributes["http.response.status_code"] == 200
     assert hop.attributes["server.address"] == "127.0.0.1"
-    _assert_no_argument_values(receiver)
+    assert not any(b"Lisbon" in payload for payload in receiver.payloads)
 
 
 async def test_an_sse_message_handed_to_its_owner_through_redis_stays_one_trace(cluster, receiver):

@@ -14,8 +14,9 @@ hands to the message's handler. When both are there, ``_meta`` wins (the SDK rea
 Sessions get two short spans of their own, ``session start`` and ``session end``, around the
 plugins' session hooks.
 
-All of this is installed only when the host exports traces (``mcp_host.telemetry``), so that a
-host that does not pays nothing for it.
+The middleware and the session spans are installed only when the host exports traces
+(``mcp_host.telemetry``); otherwise what is left is ``record_tool_call``'s one look at the
+current span, which then records nothing.
 """
 
 from __future__ import annotations

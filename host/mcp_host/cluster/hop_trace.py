@@ -21,9 +21,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Span, SpanKind
 
-from mcp_host.tracing import SESSION_ID
-
-tracer = trace.get_tracer("mcp_host")
+from mcp_host.tracing import SESSION_ID, tracer
 
 OWNER = "mcp_host.cluster.owner"
 """The id of the process that owns the session (as the session directory in Redis names it)."""
