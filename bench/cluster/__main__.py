@@ -36,6 +36,7 @@ log_level = "warning"
 
 [limits]
 max_concurrent_calls = 64
+max_sessions_per_client = 100000  # the load generator is one address: one client to the host
 {cluster}
 """
 CLUSTER = """
