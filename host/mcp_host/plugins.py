@@ -242,7 +242,7 @@ class PluginManager:
                     logger.error("plugin %r: %s%s: %s", record.name, hook_name, context, exc)
             if budget.cancelled_caught:
                 logger.error(
-                    "plugin %r: %s%s took over %g s and was cut short",
+                    "plugin %r: %s%s took over %.1f s and was cut short",
                     record.name,
                     hook_name,
                     context,

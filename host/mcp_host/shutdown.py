@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import time
 
-MIN_STOP_HOOK_BUDGET_S = 1.0
-"""What ``host_stopping`` gets even when the streams used up the grace: plugins close shared
-resources there, which the process should not skip."""
+MIN_STOP_HOOK_BUDGET_S = 0.1
+"""What ``host_stopping`` gets even when nothing is left of the grace (``shutdown_grace_s =
+0``): a hook that closes its resources without waiting still runs to its end."""
 
 
 class ShutdownClock:
@@ -34,5 +34,6 @@ class ShutdownClock:
         return max(0.0, self.grace_s - (time.monotonic() - self._began))
 
     def budget(self, usual_s: float) -> float:
-        """``usual_s``, or less when the host is stopping and the grace has less left."""
-        return min(usual_s, self.remaining()) if self.stopping else usual_s
+        """``usual_s`` for the sessions' ending hooks; when the host is stopping, at most half
+        of what is left of the grace: the other half is ``host_stopping``'s."""
+        return min(usual_s, self.remaining() / 2) if self.stopping else usual_s
