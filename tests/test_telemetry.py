@@ -119,6 +119,9 @@ async def test_a_tool_call_is_a_child_of_the_clients_traceparent_header(plugin_e
         "mcp_host.plugin": "echo",
         "mcp_host.tool.outcome": "ok",
     }
+    # The SDK's span is the request's: the host added to it, and opened no other for the call.
+    in_trace = [other.name for other in receiver.spans if other.trace_id == TRACE_ID]
+    assert in_trace == ["tools/call echo"]
     started = receiver.wait_for_span("session start")
     assert started.attributes["mcp.session.id"] == session_id
     _assert_no_argument_values(receiver)
