@@ -297,3 +297,18 @@ async def test_concurrent_modern_calls_are_limited_per_client(plugin_env):
     assert refused.is_error
     assert "at most 1 per client" in refused.content[0].text  # type: ignore[union-attr]
     assert _text(allowed) == "rested"
+
+
+async def test_an_sse_stream_serves_the_current_revision_in_its_session(plugin_env, tmp_path):
+    """On HTTP+SSE the stream is the session, in whichever era its first request speaks."""
+    events = tmp_path / "events.jsonl"
+    with run_host(f"[plugins.counter]\nevents_file = '{events}'\n" + QUIET, python=plugin_env.python) as host:
+        async with Client(sse_client(host.sse_url()), elicitation_callback=_answer_name) as client:
+            assert client.protocol_version == MODERN
+            counts = [_text(await client.call_tool("increment", {})) for _ in range(2)]
+            greeting = _text(await client.call_tool("greet", {}))
+    # One session from stream to close: its state lasts across calls, its hooks run once.
+    assert counts == ["1", "2"]
+    assert greeting == "Hello, Ada! (session)"
+    hooks = [json.loads(line)["event"] for line in events.read_text().splitlines()]
+    assert hooks == ["started", "ended"]
