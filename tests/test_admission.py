@@ -98,3 +98,20 @@ async def test_without_a_cluster_a_claim_publishes_nothing_and_succeeds():
     admission = SessionRegistry().admit()
     await admission.claim("abc")
     admission.release()
+
+
+def test_a_client_holds_at_most_its_share_and_gets_it_back_when_a_session_ends():
+    registry = SessionRegistry(max_sessions=10, max_per_client=2)
+    first = registry.admit("token alice")
+    registry.admit("token alice")
+    with pytest.raises(
+        SessionRefused, match=r"the client \(token alice\) already has its 2 open sessions"
+    ) as refused:
+        registry.admit("token alice")
+    assert refused.value.status_code == 429
+    registry.admit("token bob")  # the others are not held back
+    first.release()
+    first.release()  # twice is harmless: the share is given back once
+    registry.admit("token alice")
+    with pytest.raises(SessionRefused):
+        registry.admit("token alice")
