@@ -7,12 +7,13 @@ the ``notifications/message`` below the level it asked for.
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import Any, Self, get_args
+from typing import Any, get_args
 
 from mcp.server.context import ServerRequestContext
 from mcp.shared.message import SessionMessage
 from mcp_types import EmptyResult, JSONRPCNotification, LoggingLevel, SetLevelRequestParams
+
+from mcp_host.write_streams import WriteStreamWrapper
 
 SEVERITY: dict[str, int] = {level: rank for rank, level in enumerate(get_args(LoggingLevel))}
 """debug < info < notice < warning < error < critical < alert < emergency (RFC 5424 order)."""
@@ -41,29 +42,13 @@ class SessionLogLevel:
         return SEVERITY.get(str(level), len(SEVERITY)) >= self.threshold
 
 
-class FilteredWriteStream:
+class FilteredWriteStream(WriteStreamWrapper):
     """A session's write stream, less the log messages below the level its client set."""
 
     def __init__(self, stream: Any, level: SessionLogLevel) -> None:
-        self._stream = stream
+        super().__init__(stream)
         self._level = level
 
     async def send(self, item: SessionMessage, /) -> None:
         if self._level.wants(item):
             await self._stream.send(item)
-
-    async def aclose(self) -> None:
-        await self._stream.aclose()
-
-    async def __aenter__(self) -> Self:
-        await self._stream.__aenter__()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_val: BaseException | None,
-        exc_tb: TracebackType | None,
-    ) -> bool | None:
-        result: bool | None = await self._stream.__aexit__(exc_type, exc_val, exc_tb)
-        return result

@@ -14,18 +14,19 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from mcp.shared.message import SessionMessage
 
+from mcp_host.write_streams import WriteStreamWrapper
 
-class BoundedOutput:
+
+class BoundedOutput(WriteStreamWrapper):
     """A session's write stream that calls ``overflow(pending_bytes)`` when more than
     ``limit_bytes`` of messages wait to be sent."""
 
     def __init__(self, stream: Any, limit_bytes: int, overflow: Callable[[int], None]) -> None:
-        self._stream = stream
+        super().__init__(stream)
         self._limit_bytes = limit_bytes
         self._overflow = overflow
         self._tickets = itertools.count()
@@ -53,19 +54,3 @@ class BoundedOutput:
                 self.pending_bytes += size
         if self.pending_bytes > self._limit_bytes:
             self._overflow(self.pending_bytes)
-
-    async def aclose(self) -> None:
-        await self._stream.aclose()
-
-    async def __aenter__(self) -> Self:
-        await self._stream.__aenter__()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_val: BaseException | None,
-        exc_tb: TracebackType | None,
-    ) -> bool | None:
-        result: bool | None = await self._stream.__aexit__(exc_type, exc_val, exc_tb)
-        return result
