@@ -53,6 +53,9 @@ def draw(report: dict[str, Any], path: Path) -> Path:
 
 def _panel(axis: Any, servers: list[str], results: dict[str, Any], transport: str, figure: Figure) -> None:
     heights = [value(results[server], figure) for server in servers]
+    if all(math.isnan(height) for height in heights):  # e.g. no idle sessions without sessions
+        axis.text(0.5, 0.5, "not measured on this transport", ha="center", transform=axis.transAxes)
+        axis.set_yticks([])
     colours = [HOST_COLOUR if server == MCP_HOST else BASELINE_COLOUR for server in servers]
     bars = axis.bar(range(len(servers)), [0 if math.isnan(h) else h for h in heights], color=colours)
     for bar, height in zip(bars, heights, strict=True):
