@@ -20,6 +20,7 @@ import httpx2
 import pytest
 from mcp import ClientSession
 from mcp.client.sse import sse_client
+from mcp_types import CallToolResult
 from opentelemetry import context, trace
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
@@ -145,17 +146,23 @@ async def test_a_failed_call_carries_its_outcome_and_the_error_id_of_the_log(plu
     assert span.attributes["mcp_host.error.id"] == logged.group(1)
 
 
+async def _echo_in_the_client_trace(session: ClientSession) -> CallToolResult:
+    """``echo``, called while the client's own span (``TRACE_ID``/``CLIENT_SPAN_ID``) is
+    current: the SDK's client puts that context in the request's ``_meta``."""
+    parent = SpanContext(int(TRACE_ID, 16), int(CLIENT_SPAN_ID, 16), True, TraceFlags(TraceFlags.SAMPLED))
+    token = context.attach(trace.set_span_in_context(NonRecordingSpan(parent)))
+    try:
+        return await session.call_tool("echo", {"text": SECRET_ARGUMENT})
+    finally:
+        context.detach(token)
+
+
 async def test_meta_trace_context_in_the_handshake_era_over_sse(plugin_env, receiver):
     """The SDK's client puts the current trace context in each request's ``_meta``."""
-    parent = SpanContext(int(TRACE_ID, 16), int(CLIENT_SPAN_ID, 16), True, TraceFlags(TraceFlags.SAMPLED))
     with run_host(_config(receiver), python=plugin_env.python, env=FAST_EXPORT) as host:
         async with sse_client(host.sse_url()) as (read, write), ClientSession(read, write) as session:
             await session.initialize()
-            token = context.attach(trace.set_span_in_context(NonRecordingSpan(parent)))
-            try:
-                result = await session.call_tool("echo", {"text": SECRET_ARGUMENT})
-            finally:
-                context.detach(token)
+            result = await _echo_in_the_client_trace(session)
         assert not result.is_error
         span = receiver.wait_for_span("tools/call echo")
         session_id = span.attributes["mcp.session.id"]
@@ -295,15 +302,10 @@ async def test_an_sse_message_handed_to_its_owner_through_redis_stays_one_trace(
     from .test_cluster import _port, _posts_to
 
     a, b = cluster
-    parent = SpanContext(int(TRACE_ID, 16), int(CLIENT_SPAN_ID, 16), True, TraceFlags(TraceFlags.SAMPLED))
     streams = sse_client(a.sse_url(), httpx_client_factory=_posts_to(lambda: _port(b)))
     async with streams as (read, write), ClientSession(read, write) as session:
         await session.initialize()
-        token = context.attach(trace.set_span_in_context(NonRecordingSpan(parent)))
-        try:
-            result = await session.call_tool("echo", {"text": SECRET_ARGUMENT})
-        finally:
-            context.detach(token)
+        result = await _echo_in_the_client_trace(session)
     assert not result.is_error
     # initialize and notifications/initialized were handed over too, each a trace of its own.
     hop = receiver.wait_for_span("cluster hand-over", trace_id=TRACE_ID)
