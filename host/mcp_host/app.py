@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
-from mcp.server.auth.middleware.bearer_auth import BearerAuthBackend, RequireAuthMiddleware
+from mcp.server.auth.middleware.bearer_auth import BearerAuthBackend
 from mcp.server.transport_security import RequestBodyLimitMiddleware, TransportSecuritySettings
 from sse_starlette import EventSourceResponse
 from starlette.applications import Starlette
@@ -16,11 +16,12 @@ from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp
 
+from mcp_host.access import AccessControl
 from mcp_host.drain import RefuseWhileStopping
 from mcp_host.host import Host
 from mcp_host.jsonrpc_ids import RejectUnusableIds
 from mcp_host.monitoring import operational_routes
-from mcp_host.security import StaticTokenVerifier, WellFormedPorts, server_scope, transport_security
+from mcp_host.security import WellFormedPorts, transport_security
 from mcp_host.status_page import BrowserExplanation, status_routes
 from mcp_host.tracing import TraceContextFromHeaders
 from mcp_host.transport_modern import SessionlessRequests
@@ -30,9 +31,12 @@ from mcp_host.transport_streamable import StreamableHttpServer
 
 def create_app(host: Host) -> Starlette:
     """Build once the host is running (``Host.running``): its blueprints are final then."""
-    verifier = StaticTokenVerifier(host.config.auth, host.blueprints) if host.config.auth.tokens else None
+    auth = host.config.auth
+    verifier = AccessControl(auth, host.blueprints) if AccessControl.needed(auth) else None
     security = transport_security(host.config.server.host, host.config.security)
     routes, streamable_servers = mcp_routes(host, verifier, security)
+    if verifier is not None:
+        routes.extend(verifier.routes(host.blueprints))
     routes.extend(operational_routes(host))
     routes.extend(status_routes(host, security, tokens_required=verifier is not None))
 
@@ -53,7 +57,7 @@ def create_app(host: Host) -> Starlette:
 
 
 def mcp_routes(
-    host: Host, verifier: StaticTokenVerifier | None, security: TransportSecuritySettings | None
+    host: Host, verifier: AccessControl | None, security: TransportSecuritySettings | None
 ) -> tuple[list[BaseRoute], list[StreamableHttpServer]]:
     """Every configured server on both transports, each behind its bearer-token scope; and the
     Streamable HTTP servers, whose sessions live as long as the app. A browser loading one of
@@ -64,14 +68,17 @@ def mcp_routes(
     EventSourceResponse.DEFAULT_PING_INTERVAL = settings.keepalive_s  # type: ignore[assignment]
     limits = host.config.limits
 
-    def protect(app: ASGIApp, server_key: str, *, takes_messages: bool = True) -> ASGIApp:
+    def protect(app: ASGIApp, server_key: str, path: str, *, takes_messages: bool = True) -> ASGIApp:
         checked = app
         if takes_messages:
-            checked = RequestBodyLimitMiddleware(RejectUnusableIds(app), limits.max_body_bytes)
+            read: ASGIApp = RejectUnusableIds(app)
+            if verifier is not None:
+                read = verifier.check_messages(read, server_key, path)
+            checked = RequestBodyLimitMiddleware(read, limits.max_body_bytes)
         if security is not None:
             checked = WellFormedPorts(checked)
         if verifier is not None:
-            checked = RequireAuthMiddleware(checked, required_scopes=[server_scope(server_key)])
+            checked = verifier.guard(checked, server_key, path)
         if host.telemetry is not None:
             checked = TraceContextFromHeaders(checked)
         return RefuseWhileStopping(checked, host.shutdown)
@@ -113,16 +120,20 @@ def mcp_routes(
             Route(
                 blueprint.sse_path,
                 endpoint=BrowserExplanation(
-                    protect(sse.stream_app, key, takes_messages=False), "HTTP+SSE", security
+                    protect(sse.stream_app, key, blueprint.sse_path, takes_messages=False),
+                    "HTTP+SSE",
+                    security,
                 ),
                 methods=["GET"],
             )
         )
-        routes.append(Mount(blueprint.messages_path, app=protect(messages, key)))
+        routes.append(Mount(blueprint.messages_path, app=protect(messages, key, blueprint.messages_path)))
         routes.append(
             Route(
                 blueprint.mcp_path,
-                endpoint=BrowserExplanation(protect(mcp, key), "Streamable HTTP", security),
+                endpoint=BrowserExplanation(
+                    protect(mcp, key, blueprint.mcp_path), "Streamable HTTP", security
+                ),
                 methods=["GET", "POST", "DELETE"],
             )
         )

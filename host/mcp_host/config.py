@@ -18,7 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from mcp_host.stack import HttpChoice, LoopChoice
 
@@ -223,10 +232,102 @@ class MetricsSection(_Strict):
         return value
 
 
+class AccessGrant(_Strict):
+    """One rule of ``[[auth.oauth.grants]]``: which tokens may use which servers and tools."""
+
+    servers: list[str] = Field(min_length=1, description="Servers this rule opens ('default' for [server]).")
+    tools: list[str] | None = Field(
+        None, description="Only these tools of those servers (final names); every tool when omitted."
+    )
+    scope: str | None = Field(
+        None, min_length=1, description="A token with this scope matches (and a client may step up to it)."
+    )
+    claim: str | None = Field(
+        None,
+        min_length=1,
+        description="A token whose claim of this name (e.g. 'groups') holds 'value' matches.",
+    )
+    value: str | None = Field(None, description="The value 'claim' must be or contain.")
+
+    @model_validator(mode="after")
+    def _one_condition(self) -> AccessGrant:
+        if (self.scope is None) == (self.claim is None):
+            raise ValueError("give either 'scope', or 'claim' with 'value'")
+        if (self.claim is None) != (self.value is None):
+            raise ValueError("'claim' and 'value' go together")
+        return self
+
+
+class OAuthSection(_Strict):
+    """``[auth.oauth]``: access tokens from an OAuth 2.1 / OpenID provider (mcp_host.oauth)."""
+
+    issuer: str = Field(
+        description="The authorization server's issuer URL, exactly as its tokens' 'iss' and its "
+        "discovery document name it."
+    )
+    audience: str = Field(
+        description="This host's resource URL as clients reach it, e.g. 'https://mcp.example.com/': "
+        "tokens must name it in 'aud' (RFC 8707), and the resource metadata publishes it."
+    )
+    jwks_uri: str | None = Field(
+        None, description="Where the signing keys are; the issuer's discovery document says when omitted."
+    )
+    algorithms: list[str] = Field(
+        default_factory=lambda: ["RS256", "ES256", "PS256", "EdDSA"],
+        min_length=1,
+        description="Signature algorithms accepted.",
+    )
+    clock_skew_s: float = Field(30.0, ge=0, le=300, description="Leeway for 'exp', 'nbf' and 'iat'.")
+    keys_refresh_s: float = Field(
+        300.0,
+        ge=0,
+        description="How often the signing keys are fetched again; a token signed by an unknown key "
+        "fetches them at once. While the provider is unreachable, the keys fetched last keep working.",
+    )
+    unknown_key_cooldown_s: float = Field(
+        10.0,
+        ge=0,
+        description="Shortest time between two fetches of the keys caused by tokens signed with a key "
+        "the host does not know (so that made-up key ids cannot flood the provider).",
+    )
+    introspection_client_id: str | None = Field(
+        None,
+        description="With the secret: opaque (non-JWT) tokens are checked at the issuer's "
+        "introspection endpoint (RFC 7662) as this client; refused when omitted.",
+    )
+    introspection_client_secret: SecretStr | None = Field(
+        None, description="That client's secret; write it as '${env:NAME}' or '${file:PATH}'."
+    )
+    claims: list[str] = Field(
+        default_factory=lambda: ["email", "name", "preferred_username", "groups"],
+        description="Token claims plugins may read through current_session().caller.",
+    )
+    grants: list[AccessGrant] = Field(
+        default_factory=list,
+        description="Who may use what; when empty, the scope 'mcp:<server>' opens each server.",
+    )
+
+    @field_validator("issuer", "audience", "jwks_uri")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/?#\s]+", value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _introspection_pair(self) -> OAuthSection:
+        if (self.introspection_client_id is None) != (self.introspection_client_secret is None):
+            raise ValueError("'introspection_client_id' and 'introspection_client_secret' go together")
+        return self
+
+
 class AuthSection(_Strict):
     """``[auth]``: when tokens are listed, every MCP request needs one of them."""
 
     tokens: list[TokenEntry] = Field(default_factory=list, description="The accepted bearer tokens.")
+    oauth: OAuthSection | None = Field(
+        None, description="Also accept access tokens from an OAuth / OpenID provider."
+    )
 
 
 class ClusterSection(_Strict):

@@ -162,6 +162,10 @@ def caller_of(scope: Scope) -> str:
     address. What limits that count per client count by this."""
     user = scope.get("user")
     if isinstance(user, AuthenticatedUser):
-        return f"token {user.access_token.client_id}"
+        token = user.access_token
+        # Many users sign in through one OAuth client (Cursor's, say): each user is a client.
+        if token.subject is not None:
+            return f"user {token.subject}"
+        return f"token {token.client_id}"
     client = scope.get("client")
     return f"address {client[0]}" if client else "address unknown"

@@ -26,6 +26,7 @@ from mcp.server.subscriptions import SubscriptionBus
 from mcp.shared.exceptions import MCPError
 from mcp_types import (
     CallToolResult,
+    ListToolsResult,
     SetLevelRequestParams,
     SubscribeRequestParams,
     TextContent,
@@ -40,6 +41,7 @@ from mcp_host.changes import ChangeFeed
 from mcp_host.completions import CompletionDispatcher
 from mcp_host.config import LimitsSection
 from mcp_host.drain import AnswerWhenCutShort, InFlight
+from mcp_host.identity import caller_in, tools_allowed_in
 from mcp_host.live_sessions import SessionRegistry
 from mcp_host.log_level import FilteredWriteStream, SessionLogLevel
 from mcp_host.metrics import HostMetrics
@@ -103,6 +105,7 @@ class ServerFactory:
                 AnswerWhenCutShort(self.in_flight),
                 *self._request_spans(blueprint, lambda: session),
                 _JoinChangeFeed(self.changes, session),
+                _ToolAccess(lambda: session),
                 _ToolCalls(blueprint, lambda: session, self.metrics, self.max_concurrent_calls),
                 _PluginSessionMiddleware(blueprint, lambda: session),
             ],
@@ -127,6 +130,7 @@ class ServerFactory:
                 AnswerWhenCutShort(self.in_flight),
                 per_request,
                 *self._request_spans(blueprint, per_request.current),
+                _ToolAccess(per_request.current),
                 _ToolCalls(blueprint, per_request.current, self.metrics, self.max_concurrent_calls, _caller),
                 _PluginSessionMiddleware(blueprint, per_request.current, self._request_lifetime),
             ],
@@ -315,7 +319,15 @@ class _RequestSession:
         self._server = server
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        session = HostSession(id=uuid4().hex, server=self._server, transport=TRANSPORT, sessionless=True)
+        scope = ctx.request.scope if isinstance(ctx.request, Request) else {}
+        session = HostSession(
+            id=uuid4().hex,
+            server=self._server,
+            transport=TRANSPORT,
+            sessionless=True,
+            caller=caller_in(scope),
+            tools_allowed=tools_allowed_in(scope, self._server),
+        )
         token = _request_session.set(session)
         try:
             return await call_next(ctx)
@@ -340,6 +352,41 @@ class _JoinChangeFeed:
             self._changes.join(self._session.server, self._session.id, ctx.session)
             self._joined = True
         return await call_next(ctx)
+
+
+class _ToolAccess:
+    """A tool the caller may not use (``HostSession.tools_allowed``) is neither listed nor
+    callable: its call is answered as a call of a tool the server does not have."""
+
+    def __init__(self, session: Callable[[], HostSession]) -> None:
+        self._session = session
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        allowed = self._session().tools_allowed
+        if allowed is None or ctx.method not in ("tools/list", "tools/call"):
+            return await call_next(ctx)
+        if ctx.method == "tools/call":
+            name = (ctx.params or {}).get("name")
+            if name not in allowed:
+                session = self._session()
+                logger.info(
+                    "tool %s refused on server %r: no grant of %s opens it",
+                    _shown(name),
+                    session.server,
+                    session.caller.client_id if session.caller else "the caller",
+                    extra={"event": "tool_refused", **session.log_fields()},
+                )
+                text = f"Unknown tool: {name}"
+                return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+            return await call_next(ctx)
+        result = await call_next(ctx)
+        if isinstance(result, ListToolsResult):
+            result.tools = [tool for tool in result.tools if tool.name in allowed]
+        elif isinstance(result, dict) and isinstance(result.get("tools"), list):
+            result["tools"] = [
+                tool for tool in result["tools"] if isinstance(tool, dict) and tool.get("name") in allowed
+            ]
+        return result
 
 
 UNKNOWN_TOOL_LABEL = "unknown"

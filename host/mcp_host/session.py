@@ -10,10 +10,28 @@ from __future__ import annotations
 
 import contextvars
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who a client is, as the bearer token that opened its session says.
+
+    ``None`` on a host without tokens. For a static token of ``[[auth.tokens]]``, ``client_id``
+    is its name and the rest is empty; for an OAuth access token (``[auth.oauth]``), the
+    token's ``client_id`` (or ``azp``), ``sub``, ``iss``, scopes and the claims
+    ``[auth.oauth] claims`` lets plugins see.
+    """
+
+    client_id: str
+    subject: str | None = None
+    """The user (or, for a client acting for itself, the client) the token was issued for."""
+    issuer: str | None = None
+    scopes: tuple[str, ...] = ()
+    claims: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -26,6 +44,10 @@ class HostSession:
     sessionless: bool = False
     """True for a 2026-07-28 request: it has no session, so this one lasts for that request."""
     started_at: float = field(default_factory=time.time)
+    caller: Caller | None = None
+    """Who opened the session (``mcp_host.identity``); every later request carries the same."""
+    tools_allowed: frozenset[str] | None = None
+    """The tools of this server the caller may list and call; ``None``: every tool."""
     plugin_state: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def for_plugin(self, plugin: str) -> PluginSession:
@@ -74,6 +96,12 @@ class PluginSession:
     def transport(self) -> str:
         """How the client is connected: ``"sse"`` or ``"streamable-http"``."""
         return self._host_session.transport
+
+    @property
+    def caller(self) -> Caller | None:
+        """Who the client is (subject, scopes, selected claims), from the bearer token that
+        opened the session; ``None`` when the host requires no tokens. Added in hook API 1.3."""
+        return self._host_session.caller
 
     @property
     def state(self) -> dict[str, Any]:

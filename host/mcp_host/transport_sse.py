@@ -17,6 +17,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from mcp_host.asgi import CompletingSend
 from mcp_host.blueprints import ServerBlueprint
+from mcp_host.identity import caller_in, tools_allowed_in
 from mcp_host.live_sessions import Admission, SessionRefused, SessionRegistry
 from mcp_host.security import caller_of
 from mcp_host.servers import ServerFactory
@@ -163,7 +164,13 @@ class SseServer:
                         logger.warning("SSE stream closed before its endpoint event was sent")
                         return
                     blueprint = self._blueprint
-                    session = HostSession(id=session_id, server=blueprint.key, transport="sse")
+                    session = HostSession(
+                        id=session_id,
+                        server=blueprint.key,
+                        transport="sse",
+                        caller=caller_in(scope),
+                        tools_allowed=tools_allowed_in(scope, blueprint.key),
+                    )
                     await self._factory.serve(blueprint, session, read_stream, write_stream)
                     # The server is done; its stream ends once its last events are out. A client
                     # that does not read them would hold the stream, and the session's id (its

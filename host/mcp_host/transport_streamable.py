@@ -43,6 +43,7 @@ from mcp_host.asgi import CompletingSend
 from mcp_host.background import Background
 from mcp_host.blueprints import ServerBlueprint
 from mcp_host.event_store import SessionEventStore
+from mcp_host.identity import caller_in, tools_allowed_in
 from mcp_host.jsonrpc_errors import jsonrpc_error, session_not_found
 from mcp_host.live_sessions import Admission, SessionRefused, SessionRegistry
 from mcp_host.security import caller_of
@@ -164,7 +165,14 @@ class StreamableHttpServer:
             except SessionRefused as refusal:
                 await _refused(refusal)(scope, receive, send)
                 return
-            await self._background.tasks.start(self._run_session, session_id, transport)
+            session = HostSession(
+                id=session_id,
+                server=self._blueprint.key,
+                transport=TRANSPORT,
+                caller=caller_in(scope),
+                tools_allowed=tools_allowed_in(scope, self._blueprint.key),
+            )
+            await self._background.tasks.start(self._run_session, session, transport)
             status = await _respond_reporting_status(transport.handle_request, scope, receive, send)
             # Only an accepted initialize opens a session; anything else leaves nothing behind.
             established = status is not None and status < 400
@@ -191,7 +199,7 @@ class StreamableHttpServer:
 
     async def _run_session(
         self,
-        session_id: str,
+        session: HostSession,
         transport: StreamableHTTPServerTransport,
         *,
         task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
@@ -200,7 +208,7 @@ class StreamableHttpServer:
             task_status.started()
             idle_scope = transport.idle_scope or anyio.CancelScope()
             blueprint = self._blueprint
-            session = HostSession(id=session_id, server=blueprint.key, transport=TRANSPORT)
+            session_id = session.id
             try:
                 with idle_scope:
                     await self._factory.serve(blueprint, session, read_stream, write_stream)
