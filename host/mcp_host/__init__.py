@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from mcp_host.changes import PluginChanges
     from mcp_host.registration import CompletionRegistrar, PromptRegistrar, ResourceRegistrar, ToolRegistrar
-    from mcp_host.session import PluginSession, current_session
+    from mcp_host.session import Caller, PluginSession, current_session
     from mcp_host.tool_results import tool_errors, tool_result
 
 # Asking the client mid-call (hook API 1.2): the SDK's resolver markers, which serve both
@@ -53,6 +53,7 @@ _LAZY = {
     "PromptRegistrar": "mcp_host.registration",
     "ResourceRegistrar": "mcp_host.registration",
     "ToolRegistrar": "mcp_host.registration",
+    "Caller": "mcp_host.session",
     "PluginSession": "mcp_host.session",
     "current_session": "mcp_host.session",
     "tool_errors": "mcp_host.tool_results",
@@ -62,6 +63,7 @@ _LAZY = {
 __all__ = [
     "HOOK_API_VERSION",
     "AcceptedElicitation",
+    "Caller",
     "CancelledElicitation",
     "CompletionRegistrar",
     "DeclinedElicitation",

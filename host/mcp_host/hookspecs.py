@@ -50,14 +50,17 @@ if TYPE_CHECKING:
 PROJECT_NAME = "mcp_host"
 """The pluggy project name, and the entry-point group plugins announce themselves in."""
 
-HOOK_API_VERSION = "1.2"
+HOOK_API_VERSION = "1.3"
 """Version of the hook API described in this module (major.minor). 1.1 added
 ``register_completions``; 1.2 validates ``plugin_settings`` models strictly, with an opt-out;
 added the helpers for tools ``mcp_host.tool_errors`` (a domain error as the error result the
 model reads) and ``mcp_host.tool_result`` (text for the model and structured content); and
 added the 2026-07-28 protocol revision (sessionless requests: ``PluginSession.sessionless``),
 ``host_started``'s ``changes``, ``input_schema=`` for tools, and asking the client mid-call
-(``mcp_host.Resolve`` with ``Elicit``, ``Sample``, ``ListRoots``)."""
+(``mcp_host.Resolve`` with ``Elicit``, ``Sample``, ``ListRoots``). 1.3 added
+``PluginSession.caller``: who is calling (``mcp_host.Caller``: client id, subject, issuer,
+scopes and the claims ``[auth.oauth] claims`` selects), so that a tool can act on the user's
+behalf."""
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)

@@ -18,7 +18,6 @@ from mcp.server.auth.handlers.metadata import ProtectedResourceMetadataHandler
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.routes import cors_middleware
 from mcp.shared.auth import ProtectedResourceMetadata
-from pydantic import AnyHttpUrl
 from starlette.datastructures import Headers
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -61,11 +60,15 @@ def metadata_routes(
 
 
 def _metadata_route(settings: OAuthSection, path: str, scopes: list[str], name: str | None) -> Route:
-    metadata = ProtectedResourceMetadata(
-        resource=AnyHttpUrl(settings.audience),
-        authorization_servers=[AnyHttpUrl(settings.issuer)],
-        scopes_supported=scopes or None,
-        resource_name=name,
+    # Validated from the config's strings: the model keeps a URL's path as written (an issuer
+    # without a trailing slash stays without one, as its tokens' "iss" has it).
+    metadata = ProtectedResourceMetadata.model_validate(
+        {
+            "resource": settings.audience,
+            "authorization_servers": [settings.issuer],
+            "scopes_supported": scopes or None,
+            "resource_name": name,
+        }
     )
     handler = ProtectedResourceMetadataHandler(metadata)
     return Route(

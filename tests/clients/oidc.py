@@ -1,0 +1,173 @@
+"""A real OpenID provider for the tests: ``oidc-provider`` (pinned in package.json) run by
+``oidc_provider.mjs`` on a loopback port, on the pinned Node.
+
+The tests choose its clients, their groups and token lifetimes, and its signing keys: they
+rotate the keys by restarting it on the same port with new ones, and take it down to see
+what the host does without it. Tokens come from its token endpoint, as any client gets them.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import socket
+import subprocess
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx2
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+
+from tests.clients.node import BIN, CLIENTS_DIR, NodeClients
+
+SCRIPT = CLIENTS_DIR / "oidc_provider.mjs"
+START_TIMEOUT_S = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    private_key: rsa.RSAPrivateKey
+
+    @classmethod
+    def new(cls, kid: str) -> SigningKey:
+        return cls(kid, rsa.generate_private_key(public_exponent=65537, key_size=2048))
+
+    def private_jwk(self) -> dict[str, Any]:
+        jwk: dict[str, Any] = json.loads(RSAAlgorithm.to_jwk(self.private_key))
+        return {**jwk, "kid": self.kid, "alg": "RS256", "use": "sig"}
+
+
+@dataclass
+class Client:
+    """A client registered at the provider, with what the tests give its tokens."""
+
+    client_id: str
+    scope: str
+    groups: list[str] | None = None
+    access_token_ttl_s: int | None = None
+    client_secret: str = "client-secret-0123456789abcdef"
+    redirect_uris: list[str] = field(default_factory=list)
+
+    def metadata(self) -> dict[str, Any]:
+        metadata: dict[str, Any] = {
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "grant_types": ["client_credentials", *(["authorization_code"] if self.redirect_uris else [])],
+            "response_types": ["code"] if self.redirect_uris else [],
+            "redirect_uris": self.redirect_uris,
+            "token_endpoint_auth_method": "client_secret_post",
+            "scope": self.scope,
+        }
+        if self.groups is not None:
+            metadata["groups"] = self.groups
+        if self.access_token_ttl_s is not None:
+            metadata["access_token_ttl_s"] = self.access_token_ttl_s
+        return metadata
+
+
+class OpenIDProvider:
+    """``oidc-provider`` on ``127.0.0.1:port``; ``issuer`` is its URL."""
+
+    def __init__(
+        self,
+        node: NodeClients,
+        scratch: Path,
+        clients: list[Client],
+        scopes: list[str],
+        keys: list[SigningKey] | None = None,
+        port: int | None = None,
+    ) -> None:
+        self._node = node
+        self._settings_file = scratch / f"oidc-{id(self)}.json"
+        self.port = port or free_port()
+        self.issuer = f"http://127.0.0.1:{self.port}"
+        self.clients = {client.client_id: client for client in clients}
+        self.scopes = scopes
+        self.keys = keys or [SigningKey.new("key-1")]
+        self._process: subprocess.Popen[str] | None = None
+        self.output: list[str] = []
+
+    def start(self) -> None:
+        settings = {
+            "issuer": self.issuer,
+            "port": self.port,
+            "keys": [key.private_jwk() for key in self.keys],
+            "clients": [client.metadata() for client in self.clients.values()],
+            "scopes": self.scopes,
+        }
+        self._settings_file.write_text(json.dumps(settings), encoding="utf-8")
+        process = subprocess.Popen(
+            [str(BIN / "node"), str(SCRIPT), str(self._settings_file)],
+            cwd=CLIENTS_DIR,
+            env=self._node.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        lines: queue.Queue[str | None] = queue.Queue()
+
+        def read() -> None:
+            assert process.stdout is not None
+            for line in process.stdout:
+                self.output.append(line.rstrip())
+                lines.put(line.strip())
+            lines.put(None)
+
+        threading.Thread(target=read, daemon=True).start()
+        self._process = process
+        while True:
+            try:
+                line = lines.get(timeout=START_TIMEOUT_S)
+            except queue.Empty:
+                self.stop()
+                raise RuntimeError("oidc-provider did not start:\n" + "\n".join(self.output)) from None
+            if line == "ready":
+                return
+            if line is None:
+                raise RuntimeError("oidc-provider exited:\n" + "\n".join(self.output))
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait(10)
+        self._process = None
+
+    def rotate_keys(self) -> SigningKey:
+        """Restart on the same port signing with a new key only (the old one is gone)."""
+        new = SigningKey.new(f"key-{len(self.keys) + 1}-{id(self) % 1000}")
+        self.stop()
+        self.keys = [new]
+        self.start()
+        return new
+
+    def token(self, client_id: str, *, scope: str, resource: str | None) -> str:
+        """An access token from the token endpoint (client credentials): a JWT for
+        ``resource`` (its ``aud``), an opaque one without."""
+        client = self.clients[client_id]
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": client.client_id,
+            "client_secret": client.client_secret,
+            "scope": scope,
+        }
+        if resource is not None:
+            form["resource"] = resource
+        response = httpx2.post(f"{self.issuer}/token", data=form, timeout=10)
+        assert response.status_code == 200, response.text
+        token: str = response.json()["access_token"]
+        return token
