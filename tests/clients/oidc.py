@@ -8,14 +8,17 @@ what the host does without it. Tokens come from its token endpoint, as any clien
 
 from __future__ import annotations
 
+import html
 import json
 import queue
+import re
 import socket
 import subprocess
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import httpx2
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -171,3 +174,28 @@ class OpenIDProvider:
         assert response.status_code == 200, response.text
         token: str = response.json()["access_token"]
         return token
+
+
+async def sign_in(authorization_url: str, login: str, redirect_uri: str) -> str:
+    """Go through the provider's own sign-in pages (oidc-provider's devInteractions: a login
+    form, then a consent form) as a browser would, and return the URL it finally redirects
+    to: ``redirect_uri`` with the authorization code."""
+    async with httpx2.AsyncClient(follow_redirects=False, timeout=10) as browser:
+        response = await browser.get(authorization_url)
+        for _ in range(12):
+            if response.is_redirect:
+                location = urljoin(str(response.url), response.headers["location"])
+                if location.startswith(redirect_uri):
+                    return location
+                response = await browser.get(location)
+                continue
+            action = re.search(r'<form[^>]*action="([^"]+)"', response.text)
+            prompt = re.search(r'name="prompt" value="([a-z]+)"', response.text)
+            assert action and prompt, f"no sign-in form at {response.url}:\n{response.text[:2000]}"
+            form = {"prompt": prompt.group(1)}
+            if form["prompt"] == "login":
+                form |= {"login": login, "password": "any password will do"}
+            response = await browser.post(
+                urljoin(str(response.url), html.unescape(action.group(1))), data=form
+            )
+    raise AssertionError(f"the sign-in never redirected to {redirect_uri}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from urllib.parse import parse_qs, urlsplit
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,15 +22,15 @@ import jwt
 import pytest
 from mcp import ClientSession
 from mcp.client import Client as SdkClient
-from mcp.client.auth import TokenStorage
+from mcp.client.auth import AuthorizationCodeResult, OAuthClientProvider, TokenStorage
 from mcp.client.auth.extensions.client_credentials import ClientCredentialsOAuthProvider
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
-from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
+from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
 
 from mcp_host.testing import LiveHost, run_host
 from tests.clients.node import NodeClients
-from tests.clients.oidc import Client, OpenIDProvider, SigningKey, free_port
+from tests.clients.oidc import Client, OpenIDProvider, SigningKey, free_port, sign_in
 from tests.wire import HEADERS, INITIALIZE, QUIET
 
 pytestmark = pytest.mark.anyio
@@ -491,3 +492,89 @@ async def test_the_python_sdks_oauth_client_discovers_signs_in_and_lists_tools(h
     assert storage.tokens is not None
     claims = jwt.decode(storage.tokens.access_token, options={"verify_signature": False})
     assert claims["aud"] == host.audience
+
+
+async def test_the_python_sdks_authorization_code_flow_signs_a_user_in(host):
+    """What Cursor does, with the Python SDK's client: on the 401 it reads the metadata,
+    registers itself at the provider (dynamic registration), sends the user to sign in
+    (authorization code with PKCE, for this host's resource), gets the token and lists tools."""
+    redirect_uri = "http://127.0.0.1:9/callback"  # never reached: the redirect is read instead
+    landed: list[str] = []
+
+    async def open_browser(authorization_url: str) -> None:
+        landed.append(await sign_in(authorization_url, "carol", redirect_uri))
+
+    async def read_callback() -> AuthorizationCodeResult:
+        query = {key: values[0] for key, values in parse_qs(urlsplit(landed[-1]).query).items()}
+        return AuthorizationCodeResult(code=query["code"], state=query.get("state"), iss=query.get("iss"))
+
+    storage = _Memory()
+    auth = OAuthClientProvider(
+        server_url=host.live.mcp_url(),
+        client_metadata=OAuthClientMetadata(
+            client_name="mcp-host tests",
+            redirect_uris=[redirect_uri],  # type: ignore[list-item]
+            grant_types=["authorization_code", "refresh_token"],
+            response_types=["code"],
+            token_endpoint_auth_method="none",
+        ),
+        storage=storage,
+        redirect_handler=open_browser,
+        callback_handler=read_callback,
+    )
+    async with (
+        httpx2.AsyncClient(auth=auth, timeout=30) as http,
+        streamable_http_client(host.live.mcp_url(), http_client=http) as (read, write),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        assert await _tool_names(session) == {"whoami", "echo", "payroll"}
+        who = _json(await session.call_tool("whoami", {}))
+        assert who["subject"] == "carol"
+        assert who["client_id"] == storage.client.client_id  # type: ignore[union-attr]
+    assert len(landed) == 1
+
+
+# --- a cluster: validation is local to each process ---------------------------------------------
+
+
+async def test_two_processes_of_a_cluster_each_verify_tokens_on_their_own(provider, caller_env):
+    """Each process fetches the provider's keys and checks tokens itself; Redis carries only
+    the sessions' routing. A session opened on one process is used through the other, by
+    the identity that opened it and by no other."""
+    from tests.test_cluster import STATE_KEY, RedisServer
+
+    redis = RedisServer()
+    redis.start()
+    port = free_port()
+    audience = f"http://127.0.0.1:{port}/"  # the address of the load balancer in front of both
+    config = host_config(provider.issuer, audience) + (
+        '[cluster]\nredis_url = "${env:MCP_HOST_TEST_REDIS}"\nkey_prefix = "oauth"\n\n'
+        '[security]\nrequest_state_keys = ["${env:MCP_HOST_TEST_STATE_KEY}"]\n'
+    )
+    env = {"MCP_HOST_TEST_REDIS": redis.url, "MCP_HOST_TEST_STATE_KEY": STATE_KEY}
+    alice = provider.token("alice-app", scope="mcp:default", resource=audience)
+    bob = provider.token("bob-app", scope="mcp:default", resource=audience)
+    ping = {"jsonrpc": "2.0", "id": 3, "method": "ping"}
+    try:
+        with (
+            run_host(config, python=caller_env.python, env=env, args=["--port", str(port)]) as a,
+            run_host(config, python=caller_env.python, env=env) as b,
+        ):
+            async with httpx2.AsyncClient(timeout=30) as http:
+                opened = await _initialize(http, a.mcp_url(), alice)
+                assert opened.status_code == 200, opened.text
+                session = {"mcp-session-id": opened.headers["mcp-session-id"]}
+                on_b = {**HEADERS, **session}
+                answered = await http.post(b.mcp_url(), json=ping, headers={**on_b, **bearer(alice)})
+                assert answered.status_code == 200, answered.text
+                assert (
+                    await http.post(b.mcp_url(), json=ping, headers={**on_b, **bearer(bob)})
+                ).status_code == 404
+                unsigned = await _initialize(http, b.mcp_url(), "not-a-token")
+                assert unsigned.status_code == 401
+            # The process that received a token judged it, alone.
+            b.wait_for_log("OAuth token refused: it is not a JWT")
+            assert "OAuth token refused" not in a.log
+    finally:
+        redis.stop()
