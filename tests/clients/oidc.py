@@ -191,7 +191,9 @@ async def sign_in(authorization_url: str, login: str, redirect_uri: str) -> str:
                 continue
             action = re.search(r'<form[^>]*action="([^"]+)"', response.text)
             prompt = re.search(r'name="prompt" value="([a-z]+)"', response.text)
-            assert action and prompt, f"no sign-in form at {response.url}:\n{response.text[:2000]}"
+            page = f"{response.url}:\n{response.text[:2000]}"
+            assert action, f"no sign-in form at {page}"
+            assert prompt, f"no prompt in the sign-in form at {page}"
             form = {"prompt": prompt.group(1)}
             if form["prompt"] == "login":
                 form |= {"login": login, "password": "any password will do"}
