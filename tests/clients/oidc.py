@@ -60,6 +60,8 @@ class Client:
     access_token_ttl_s: int | None = None
     client_secret: str = "client-secret-0123456789abcdef"
     redirect_uris: list[str] = field(default_factory=list)
+    auth_method: str = "client_secret_post"
+    """How it authenticates at the token and introspection endpoints."""
 
     def metadata(self) -> dict[str, Any]:
         metadata: dict[str, Any] = {
@@ -68,7 +70,7 @@ class Client:
             "grant_types": ["client_credentials", *(["authorization_code"] if self.redirect_uris else [])],
             "response_types": ["code"] if self.redirect_uris else [],
             "redirect_uris": self.redirect_uris,
-            "token_endpoint_auth_method": "client_secret_post",
+            "token_endpoint_auth_method": self.auth_method,
             "scope": self.scope,
         }
         if self.groups is not None:
@@ -89,6 +91,7 @@ class OpenIDProvider:
         scopes: list[str],
         keys: list[SigningKey] | None = None,
         port: int | None = None,
+        opaque_resources: list[str] | None = None,
     ) -> None:
         self._node = node
         self._settings_file = scratch / f"oidc-{id(self)}.json"
@@ -97,6 +100,7 @@ class OpenIDProvider:
         self.clients = {client.client_id: client for client in clients}
         self.scopes = scopes
         self.keys = keys or [SigningKey.new("key-1")]
+        self.opaque_resources = opaque_resources or []
         self._process: subprocess.Popen[str] | None = None
         self.output: list[str] = []
 
@@ -107,6 +111,7 @@ class OpenIDProvider:
             "keys": [key.private_jwk() for key in self.keys],
             "clients": [client.metadata() for client in self.clients.values()],
             "scopes": self.scopes,
+            "opaque_resources": self.opaque_resources,
         }
         self._settings_file.write_text(json.dumps(settings), encoding="utf-8")
         process = subprocess.Popen(
@@ -162,15 +167,15 @@ class OpenIDProvider:
         """An access token from the token endpoint (client credentials): a JWT for
         ``resource`` (its ``aud``), an opaque one without."""
         client = self.clients[client_id]
-        form = {
-            "grant_type": "client_credentials",
-            "client_id": client.client_id,
-            "client_secret": client.client_secret,
-            "scope": scope,
-        }
+        form = {"grant_type": "client_credentials", "scope": scope}
+        credentials = {"client_id": client.client_id, "client_secret": client.client_secret}
+        basic = client.auth_method == "client_secret_basic"
+        if not basic:
+            form |= credentials
         if resource is not None:
             form["resource"] = resource
-        response = httpx2.post(f"{self.issuer}/token", data=form, timeout=10)
+        auth = (client.client_id, client.client_secret) if basic else None
+        response = httpx2.post(f"{self.issuer}/token", data=form, auth=auth, timeout=10)
         assert response.status_code == 200, response.text
         token: str = response.json()["access_token"]
         return token

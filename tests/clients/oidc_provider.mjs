@@ -5,9 +5,9 @@
 //
 // The settings file holds {"issuer", "port", "keys" (private JWKs, the first signs),
 // "clients" (oidc-provider client metadata, each with an optional "groups" list and an
-// optional "access_token_ttl_s"), "scopes"}. Every access token asked for with a resource
-// indicator (RFC 8707) is a JWT whose "aud" is that resource; without one it is opaque, for
-// introspection (RFC 7662). Prints "ready" on stdout once it listens; stops on SIGTERM.
+// optional "access_token_ttl_s"), "scopes", "opaque_resources"}. An access token asked for
+// with a resource indicator (RFC 8707) is for that resource ("aud"): a JWT, or an opaque
+// token to introspect (RFC 7662) when the resource is one of "opaque_resources". Prints "ready" on stdout once it listens; stops on SIGTERM.
 // A test rotates the keys by restarting it on the same port with others.
 import { readFileSync } from "node:fs";
 import Provider from "oidc-provider";
@@ -50,7 +50,7 @@ const provider = new Provider(settings.issuer, {
       getResourceServerInfo: (ctx, resource, client) => ({
         scope: settings.scopes.join(" "),
         audience: resource,
-        accessTokenFormat: "jwt",
+        accessTokenFormat: (settings.opaque_resources ?? []).includes(resource) ? "opaque" : "jwt",
         accessTokenTTL: byClient.get(client.clientId)?.access_token_ttl_s ?? 300,
       }),
     },

@@ -43,10 +43,11 @@ CLIENTS = [
     Client("bob-app", scope="mcp:default payroll"),
     Client("staff-app", scope="payroll", groups=["staff"]),
     Client("brief-app", scope="mcp:default", access_token_ttl_s=1),
+    Client("host-introspection", scope="payroll", auth_method="client_secret_basic"),
 ]
 
 
-def host_config(issuer: str, audience: str) -> str:
+def host_config(issuer: str, audience: str, more_oauth: str = "") -> str:
     return f"""
 [server]
 plugins = ["caller", "echo", "time"]
@@ -61,7 +62,7 @@ clock_skew_s = 0
 keys_refresh_s = 1
 unknown_key_cooldown_s = 0
 claims = ["groups"]
-
+{more_oauth}
 [[auth.oauth.grants]]
 servers = ["default"]
 tools = ["whoami", "echo"]
@@ -401,6 +402,33 @@ def _signed(key: SigningKey, host: IdentityHost) -> str:
     claims = {"iss": host.provider.issuer, "aud": host.audience, "sub": "mallory", "client_id": "mallory"}
     claims |= {"scope": "mcp:default payroll", "iat": now, "exp": now + 300}
     return jwt.encode(claims, key.private_key, algorithm="RS256", headers={"kid": key.kid})
+
+
+# --- opaque tokens: introspection (RFC 7662) ------------------------------------------------------
+
+
+async def test_an_opaque_token_is_checked_by_introspection(node_clients, tmp_path, caller_env):
+    port = free_port()
+    audience = f"http://127.0.0.1:{port}/"
+    oidc = _provider(node_clients, tmp_path, opaque_resources=[audience])
+    oidc.start()
+    introspection = oidc.clients["host-introspection"]
+    credentials = (
+        f'introspection_client_id = "{introspection.client_id}"\n'
+        f'introspection_client_secret = "{introspection.client_secret}"\n'
+    )
+    config = host_config(oidc.issuer, audience, more_oauth=credentials)
+    try:
+        with run_host(config, python=caller_env.python, args=["--port", str(port)]) as live:
+            host = IdentityHost(live, oidc, audience)
+            opaque = host.token("bob-app", "mcp:default")
+            assert opaque.count(".") != 2  # not a JWT
+            await _lists(host, opaque)
+            elsewhere = oidc.token("bob-app", scope="mcp:default", resource=None)  # no audience
+            await _refused(host, elsewhere, "its audience is not this host's")
+            await _refused(host, "made-up-" + opaque[8:], "the issuer's introspection says it is not active")
+    finally:
+        oidc.stop()
 
 
 # --- the provider's keys: rotation, and the provider down ---------------------------------------
