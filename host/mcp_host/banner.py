@@ -61,4 +61,8 @@ def _security_line(host: Host) -> str:
     )
     tokens = len(host.config.auth.tokens)
     auth = f"{tokens} bearer tokens required" if tokens else "no bearer tokens ([[auth.tokens]] adds them)"
+    if (oauth := host.config.auth.oauth) is not None:
+        auth = f"OAuth access tokens from {oauth.issuer} for {oauth.audience}" + (
+            f", and {auth}" if tokens else ""
+        )
     return f"security: {checks}; {auth}"

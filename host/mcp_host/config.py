@@ -683,8 +683,25 @@ def parse_config(text: str, source: str = "<config>") -> HostConfig:
         config = validate_as_written(HostConfig, expanded)
     except ValidationError as exc:
         raise ConfigError(source, problems_from_validation(exc, HostConfig, written=raw)) from None
+    if problems := _unknown_granted_servers(config):
+        raise ConfigError(source, problems)
     config._written = raw
     return config
+
+
+def _unknown_granted_servers(config: HostConfig) -> list[Problem]:
+    """``[[auth.oauth.grants]]`` naming a server the config does not have."""
+    if config.auth.oauth is None:
+        return []
+    known = ["default", *config.servers]
+    return [
+        Problem(
+            f"auth.oauth.grants.{index}.servers", f"no server is named {name!r} (servers: {', '.join(known)})"
+        )
+        for index, grant in enumerate(config.auth.oauth.grants)
+        for name in grant.servers
+        if name not in known
+    ]
 
 
 def load_config(path: Path | None) -> HostConfig:

@@ -66,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
     entries: dict[str, Any] = {}
     for blueprint in select_servers(host, args.server):
         entry: dict[str, Any] = {"url": connect_url(host, blueprint, blueprint.mcp_path)}
-        if host.config.auth.tokens:
+        # With [auth.oauth], Cursor signs its user in itself when the host answers 401.
+        if host.config.auth.tokens and host.config.auth.oauth is None:
             # Cursor fills ${env:...} in from its own environment: the token stays out of the file.
             entry["headers"] = {"Authorization": f"Bearer ${{env:{TOKEN_VARIABLE}}}"}
         entries[blueprint.profile.name] = entry
