@@ -90,3 +90,17 @@ def test_grants_add_up_and_a_whole_server_wins_over_some_of_its_tools():
     # What a client may step up to for a tool: the scopes of the grants that open it.
     assert rules.scopes_for("default", "payroll") == ["payroll", "admin"]
     assert rules.scopes_for("default", "whoami") == ["admin"]
+
+
+def test_the_readmes_oauth_example_is_a_valid_config_naming_every_key(monkeypatch):
+    from mcp_host.config import OAuthSection, parse_config
+    from tests.test_docs import README, block_starting
+
+    example = block_starting(README, "toml", "[auth.oauth]\n")
+    monkeypatch.setenv("MCP_HOST_INTROSPECTION_SECRET", "a-secret-from-the-environment")
+    config = parse_config(example + "\n[servers.research]\n", "README.md")
+    assert config.auth.oauth is not None
+    assert [grant.claim for grant in config.auth.oauth.grants] == [None, "groups"]
+    keys = {line.split("=")[0].strip() for line in example.splitlines() if "=" in line.split("#")[0]}
+    assert set(OAuthSection.model_fields) - {"grants"} <= keys
+    assert set(AccessGrant.model_fields) <= keys

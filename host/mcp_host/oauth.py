@@ -149,12 +149,13 @@ class OAuthTokenVerifier:
     def _access_token(self, token: str, claims: Mapping[str, Any]) -> AccessToken:
         subject = claims.get("sub")
         client_id = claims.get("client_id") or claims.get("azp") or subject or "unknown client"
-        scopes = claims.get("scope")
+        # RFC 9068 and 7662 say "scope", a space-separated string; Entra ID says "scp" (a
+        # string), Okta "scp" (a list).
+        scopes = claims.get("scope", claims.get("scp"))
         if isinstance(scopes, str):
             scope_list = scopes.split()
         else:
-            scp = claims.get("scp")
-            scope_list = [str(value) for value in scp] if isinstance(scp, list) else []
+            scope_list = [str(value) for value in scopes] if isinstance(scopes, list) else []
         expires = claims.get("exp")
         shown = {name: claims[name] for name in self._settings.claims if name in claims}
         return AccessToken(
