@@ -44,6 +44,7 @@ CLIENTS = [
     Client("staff-app", scope="payroll", groups=["staff"]),
     Client("brief-app", scope="mcp:default", access_token_ttl_s=1),
     Client("host-introspection", scope="payroll", auth_method="client_secret_basic"),
+    Client("ts-app", scope="mcp:default", groups=["staff"], auth_method="client_secret_basic"),
 ]
 
 
@@ -137,7 +138,7 @@ def host(provider, caller_env) -> Iterator[IdentityHost]:
 
 
 def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+    return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 async def _initialize(http: httpx2.AsyncClient, url: str, token: str) -> httpx2.Response:
@@ -355,6 +356,12 @@ async def test_static_tokens_work_beside_the_provider(host):
         assert _json(await session.call_tool("whoami", {}))["client_id"] == "ops"
 
 
+async def test_without_tokens_a_plugin_sees_no_caller(caller_env):
+    with run_host(QUIET, python=caller_env.python) as live:
+        async with _Session(live.mcp_url(), "", "http") as session:
+            assert _json(await session.call_tool("whoami", {})) == {"caller": None, "hook_api": "1.3"}
+
+
 # --- tokens the host refuses, each with one log line --------------------------------------------
 
 
@@ -520,6 +527,26 @@ async def test_the_python_sdks_oauth_client_discovers_signs_in_and_lists_tools(h
     assert storage.tokens is not None
     claims = jwt.decode(storage.tokens.access_token, options={"verify_signature": False})
     assert claims["aud"] == host.audience
+
+
+@pytest.mark.parametrize("transport", ["sse", "http"])
+def test_the_typescript_sdks_oauth_client_discovers_signs_in_and_lists_tools(host, node_clients, transport):
+    """The stack Cursor builds on: the TypeScript SDK's own OAuth flow (client credentials)."""
+    client = host.provider.clients["ts-app"]
+    done = node_clients.run_json(
+        "node",
+        "ts_sdk_oauth_client.mjs",
+        _url(host, transport),
+        transport,
+        host.provider.issuer,
+        client.client_id,
+        client.client_secret,
+        "mcp:default",
+        "whoami",
+    )
+    assert {tool["name"] for tool in done["tools"]} == {"whoami", "echo"}  # type: ignore[attr-defined]
+    who = json.loads(done["result"]["content"][0]["text"])  # type: ignore[index]
+    assert (who["subject"], who["claims"]) == ("ts-app", {"groups": ["staff"]})
 
 
 async def test_the_python_sdks_authorization_code_flow_signs_a_user_in(host):
