@@ -43,6 +43,10 @@ OAUTH = '[auth.oauth]\nissuer = "https://idp.example.com"\naudience = "https://m
             "auth.oauth: 'introspection_client_id' and 'introspection_client_secret' go together",
         ),
         (
+            OAUTH + 'algorithms = ["HS256"]\n',
+            "auth.oauth.algorithms: unknown or unsafe ['HS256']; use some of RS256",
+        ),
+        (
             OAUTH + "clock_skew_s = -1\n",
             "auth.oauth.clock_skew_s: input should be greater than or equal to 0",
         ),

@@ -232,6 +232,21 @@ class MetricsSection(_Strict):
         return value
 
 
+SIGNATURE_ALGORITHMS = (
+    "RS256",
+    "RS384",
+    "RS512",
+    "PS256",
+    "PS384",
+    "PS512",
+    "ES256",
+    "ES384",
+    "ES512",
+    "EdDSA",
+)
+"""The public-key signatures ``[auth.oauth] algorithms`` may name."""
+
+
 class AccessGrant(_Strict):
     """One rule of ``[[auth.oauth.grants]]``: which tokens may use which servers and tools."""
 
@@ -306,6 +321,16 @@ class OAuthSection(_Strict):
         default_factory=list,
         description="Who may use what; when empty, the scope 'mcp:<server>' opens each server.",
     )
+
+    @field_validator("algorithms")
+    @classmethod
+    def _asymmetric(cls, value: list[str]) -> list[str]:
+        # A shared secret (HS*) or no signature ("none") would let anyone who reads the
+        # provider's published keys, or nobody at all, sign tokens.
+        unknown = [name for name in value if name not in SIGNATURE_ALGORITHMS]
+        if unknown:
+            raise ValueError(f"unknown or unsafe {unknown}; use some of {', '.join(SIGNATURE_ALGORITHMS)}")
+        return value
 
     @field_validator("issuer", "audience", "jwks_uri")
     @classmethod

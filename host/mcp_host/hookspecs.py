@@ -103,7 +103,9 @@ def register_tools(register: ToolRegistrar, settings: Any) -> None:
 
     Raise ``mcp_host.ToolError`` inside a tool for a failure the model should read and act
     on; any other exception is reported to the client as a failed call without its text.
-    Inside a call, ``mcp_host.current_session()`` gives the calling client's session.
+    Inside a call, ``mcp_host.current_session()`` gives the calling client's session, and
+    its ``caller`` (hook API 1.3) who is calling: subject, scopes and selected claims of the
+    token that opened the session, to act on that user's behalf (``None`` without tokens).
 
     A tool that needs the user's answer or the client's model mid-call declares a parameter
     ``Annotated[T, mcp_host.Resolve(ask)]`` whose resolver ``ask`` returns
@@ -178,8 +180,9 @@ def session_started(session: PluginSession, settings: Any) -> Awaitable[None] | 
     """A client connected to a server that serves this plugin.
 
     ``session.state`` is a dict private to this plugin and this client: keep per-client
-    state there. Tools read it back through ``mcp_host.current_session()``. If this hook
-    raises, the error is logged and the session goes on.
+    state there. Tools read it back through ``mcp_host.current_session()``. ``session.caller``
+    (1.3) is who opened the session. If this hook raises, the error is logged and the session
+    goes on.
     """
 
 
