@@ -48,7 +48,7 @@ from mcp_host.metrics import HostMetrics
 from mcp_host.output_bound import BoundedOutput
 from mcp_host.plugins import PluginFailure, PluginManager, PluginRecord
 from mcp_host.security import caller_of
-from mcp_host.session import HostSession, acting_for
+from mcp_host.session import HostSession, acting_for, sent_by
 from mcp_host.shutdown import ShutdownClock
 from mcp_host.tracing import RequestSpans, record_tool_call, session_span
 
@@ -355,14 +355,28 @@ class _JoinChangeFeed:
 
 
 class _ToolAccess:
-    """A tool the caller may not use (``HostSession.tools_allowed``) is neither listed nor
-    callable: its call is answered as a call of a tool the server does not have."""
+    """A tool the request's token may not use is neither listed nor callable: its call is
+    answered as a call of a tool the server does not have.
+
+    Each request is judged by its own token, not the one that opened the session: after a
+    step-up, the same session goes on with the scope the client was granted."""
 
     def __init__(self, session: Callable[[], HostSession]) -> None:
         self._session = session
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        allowed = self._session().tools_allowed
+        session = self._session()
+        request = ctx.request
+        if isinstance(request, Request):
+            caller, allowed = caller_in(request.scope), tools_allowed_in(request.scope, session.server)
+        else:
+            caller, allowed = session.caller, session.tools_allowed
+        with sent_by(caller):
+            return await self._judged(ctx, call_next, allowed)
+
+    async def _judged(
+        self, ctx: ServerRequestContext[Any, Any], call_next: CallNext, allowed: frozenset[str] | None
+    ) -> HandlerResult:
         if allowed is None or ctx.method not in ("tools/list", "tools/call"):
             return await call_next(ctx)
         if ctx.method == "tools/call":

@@ -45,9 +45,11 @@ class HostSession:
     """True for a 2026-07-28 request: it has no session, so this one lasts for that request."""
     started_at: float = field(default_factory=time.time)
     caller: Caller | None = None
-    """Who opened the session (``mcp_host.identity``); every later request carries the same."""
+    """Who opened the session (``mcp_host.identity``); every later request is the same
+    identity, though its token may be another (refreshed, or with more scope)."""
     tools_allowed: frozenset[str] | None = None
-    """The tools of this server the caller may list and call; ``None``: every tool."""
+    """The tools of this server the opening token may list and call; ``None``: every tool.
+    Each request is judged by its own token (``servers._ToolAccess``)."""
     plugin_state: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def for_plugin(self, plugin: str) -> PluginSession:
@@ -99,9 +101,11 @@ class PluginSession:
 
     @property
     def caller(self) -> Caller | None:
-        """Who the client is (subject, scopes, selected claims), from the bearer token that
-        opened the session; ``None`` when the host requires no tokens. Added in hook API 1.3."""
-        return self._host_session.caller
+        """Who the client is (subject, scopes, selected claims): inside a request, from the
+        bearer token of that request; in ``session_started`` and ``session_ended``, from the
+        one that opened the session (the same identity). ``None`` when the host requires no
+        tokens. Added in hook API 1.3."""
+        return _request_caller.get(self._host_session.caller)
 
     @property
     def state(self) -> dict[str, Any]:
@@ -114,6 +118,17 @@ class PluginSession:
 
 
 _current: contextvars.ContextVar[PluginSession] = contextvars.ContextVar("mcp_host_current_session")
+_request_caller: contextvars.ContextVar[Caller | None] = contextvars.ContextVar("mcp_host_request_caller")
+
+
+@contextmanager
+def sent_by(caller: Caller | None) -> Iterator[None]:
+    """While a request is handled: who sent it (what ``PluginSession.caller`` answers)."""
+    token = _request_caller.set(caller)
+    try:
+        yield
+    finally:
+        _request_caller.reset(token)
 
 
 def current_session() -> PluginSession:

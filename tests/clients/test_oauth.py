@@ -31,7 +31,7 @@ from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata, OAu
 from mcp_host.testing import LiveHost, run_host
 from tests.clients.node import NodeClients
 from tests.clients.oidc import Client, OpenIDProvider, SigningKey, free_port, sign_in
-from tests.wire import HEADERS, INITIALIZE, QUIET
+from tests.wire import HEADERS, INITIALIZE, INITIALIZED, QUIET, jsonrpc_of
 
 pytestmark = pytest.mark.anyio
 
@@ -301,6 +301,28 @@ async def test_a_tool_that_needs_more_scope_answers_step_up(host, transport):
     assert challenge["resource_metadata"].endswith(
         "/.well-known/oauth-protected-resource" + ("/mcp" if transport == "http" else "/messages")
     )
+
+
+async def test_after_a_step_up_the_same_session_goes_on_with_the_new_scope(host):
+    narrow = host.token("bob-app", "mcp:default")
+    call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "payroll", "arguments": {}}}
+    listing = {"jsonrpc": "2.0", "id": 3, "method": "tools/list"}
+    async with httpx2.AsyncClient(timeout=30) as http:
+        opened = await _initialize(http, host.live.mcp_url(), narrow)
+        session = {**HEADERS, "mcp-session-id": opened.headers["mcp-session-id"]}
+        await http.post(host.live.mcp_url(), json=INITIALIZED, headers={**session, **bearer(narrow)})
+        stepped_up = await http.post(host.live.mcp_url(), json=call, headers={**session, **bearer(narrow)})
+        assert stepped_up.status_code == 403
+        wider = host.token("bob-app", _challenge(stepped_up)["scope"] + " mcp:default")
+        listed = await http.post(host.live.mcp_url(), json=listing, headers={**session, **bearer(wider)})
+        assert {tool["name"] for tool in jsonrpc_of(listed)["result"]["tools"]} == {
+            "whoami",
+            "echo",
+            "payroll",
+        }
+        called = await http.post(host.live.mcp_url(), json=call, headers={**session, **bearer(wider)})
+        result = jsonrpc_of(called)["result"]
+        assert result["content"][0]["text"] == "payroll for bob-app", result
 
 
 @pytest.mark.parametrize("transport", ["sse", "http"])
