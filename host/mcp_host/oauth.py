@@ -40,6 +40,10 @@ HTTP_TIMEOUT_S = 5.0
 """How long a request to the provider (discovery, keys, introspection) may take."""
 
 
+DISCOVERY_RETRY_S = 5.0
+"""How long a failed discovery is not tried again."""
+
+
 class TokenRefused(Exception):
     """Why a token is not accepted: one sentence for the log, without the token."""
 
@@ -173,17 +177,29 @@ class OAuthTokenVerifier:
 
 
 class _Provider:
-    """The issuer's discovery document (OpenID Connect Discovery, else RFC 8414), fetched once."""
+    """The issuer's discovery document (OpenID Connect Discovery, else RFC 8414), fetched once.
+
+    After a failed attempt, tokens are refused for the same reason without asking again for
+    ``DISCOVERY_RETRY_S``: a provider that does not answer must not hold every request."""
 
     def __init__(self, issuer: str) -> None:
         self._issuer = issuer
         self._metadata: dict[str, Any] | None = None
+        self._failure: tuple[float, TokenRefused] | None = None
         self._lock = anyio.Lock()
 
     async def metadata(self) -> dict[str, Any]:
+        if self._metadata is not None:
+            return self._metadata
         async with self._lock:
             if self._metadata is None:
-                self._metadata = await self._discover()
+                if self._failure is not None and time.monotonic() - self._failure[0] < DISCOVERY_RETRY_S:
+                    raise self._failure[1]
+                try:
+                    self._metadata = await self._discover()
+                except TokenRefused as refusal:
+                    self._failure = (time.monotonic(), refusal)
+                    raise
             return self._metadata
 
     async def _discover(self) -> dict[str, Any]:

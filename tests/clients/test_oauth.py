@@ -493,6 +493,22 @@ async def test_keys_rotated_at_the_provider_are_picked_up_and_an_outage_keeps_th
         oidc.stop()
 
 
+async def test_the_host_starts_while_its_provider_is_down(node_clients, tmp_path, caller_env):
+    oidc = _provider(node_clients, tmp_path)
+    running, audience = _run(oidc, caller_env)
+    try:
+        with running as live:
+            host = IdentityHost(live, oidc, audience)
+            async with httpx2.AsyncClient() as http:
+                assert (await http.get(live.url("/healthz"))).status_code == 200
+                metadata = await http.get(live.url("/.well-known/oauth-protected-resource/mcp"))
+                assert metadata.json()["authorization_servers"] == [oidc.issuer]
+            oidc.start()
+            await _lists(host, host.token("bob-app", "mcp:default"))
+    finally:
+        oidc.stop()
+
+
 async def _lists(host: IdentityHost, token: str) -> None:
     async with _Session(_url(host, "http"), token, "http") as session:
         assert await _tool_names(session) == {"whoami", "echo"}
