@@ -28,7 +28,7 @@ import anyio.to_thread
 import httpx2
 import jwt
 from jwt import PyJWK, PyJWKClient, PyJWKSet
-from jwt.exceptions import PyJWKClientConnectionError, PyJWKClientError
+from jwt.exceptions import PyJWKClientConnectionError, PyJWKClientError, PyJWTError
 from mcp.server.auth.provider import AccessToken
 
 from mcp_host.access_rules import AccessRules
@@ -73,6 +73,8 @@ class OAuthTokenVerifier:
             header = jwt.get_unverified_header(token)
         except jwt.DecodeError:
             return await self._introspect(token)
+        except jwt.InvalidTokenError as invalid:
+            raise TokenRefused(f"its header is malformed ({invalid})") from None
         algorithm = header.get("alg")
         if algorithm not in self._settings.algorithms:
             raise TokenRefused(
@@ -268,3 +270,6 @@ class SigningKeys:
             return key
         except PyJWKClientError:
             raise TokenRefused(f"its signing key {kid[:40]!r} is not one of the issuer's") from None
+        except (PyJWTError, ValueError) as unusable:
+            # The provider's answer itself is wrong (no usable key, not a key set).
+            raise TokenRefused(f"the issuer's keys at {self._client.uri} are unusable: {unusable}") from None

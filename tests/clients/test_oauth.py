@@ -9,6 +9,7 @@ research server. No grant opens the time plugin's ``current_time``.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from collections.abc import Iterator
@@ -424,6 +425,27 @@ async def test_a_token_of_another_issuer_is_refused(host, node_clients, tmp_path
 async def test_a_token_signed_by_a_key_the_issuer_never_published_is_refused(host):
     forged = _signed(SigningKey.new("key-1"), host)  # the provider's kid, another key
     await _refused(host, forged, "its signature does not verify")
+
+
+def _unsigned(header: object) -> str:
+    def encoded(part: object) -> str:
+        return base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=").decode()
+
+    return f"{encoded(header)}.{encoded({'sub': 'mallory'})}.c2lnbmF0dXJl"
+
+
+@pytest.mark.parametrize(
+    ("token", "reason"),
+    [
+        (_unsigned({"alg": "none"}), "it is signed with 'none', not one of"),
+        (_unsigned({"alg": "HS256", "kid": "key-1"}), "it is signed with 'HS256', not one of"),
+        (_unsigned({"alg": "RS256"}), "its header names no signing key"),
+        (_unsigned({"alg": "RS256", "kid": 5}), "its header is malformed"),
+        ("not-a-jwt-at-all", "it is not a JWT, and .auth.oauth. has no introspection client"),
+    ],
+)
+async def test_a_malformed_token_is_refused_with_its_reason(host, token, reason):
+    await _refused(host, token, reason)
 
 
 def _signed(key: SigningKey, host: IdentityHost) -> str:
