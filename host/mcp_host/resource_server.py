@@ -32,15 +32,17 @@ logger = logging.getLogger(__name__)
 METADATA_PREFIX = "/.well-known/oauth-protected-resource"
 
 
-def metadata_path(resource_path: str) -> str:
-    """Where the metadata of the resource at ``resource_path`` is (RFC 9728 §3.1)."""
-    return METADATA_PREFIX + resource_path.rstrip("/")
+def _public_prefix(settings: OAuthSection) -> str:
+    """The path under which clients reach the host (a proxy's prefix), from ``audience``."""
+    return urlsplit(settings.audience).path.rstrip("/")
 
 
-def metadata_url(settings: OAuthSection, resource_path: str) -> str:
-    """The metadata's URL as clients reach the host: on the origin of ``audience``."""
+def metadata_url(settings: OAuthSection, server_path: str) -> str:
+    """Where clients find the metadata of the server at ``server_path`` (RFC 9728 §3.1): on
+    the origin of ``audience``, after the well-known prefix, the server's public path."""
     parts = urlsplit(settings.audience)
-    return f"{parts.scheme}://{parts.netloc}{metadata_path(resource_path)}"
+    public_path = _public_prefix(settings) + server_path.rstrip("/")
+    return f"{parts.scheme}://{parts.netloc}{METADATA_PREFIX}{public_path}"
 
 
 def metadata_routes(
@@ -54,12 +56,14 @@ def metadata_routes(
         scopes = rules.scopes_for(key)
         every_scope.update(dict.fromkeys(scopes))
         for path in (blueprint.mcp_path, blueprint.sse_path, blueprint.messages_path):
-            routes.append(_metadata_route(settings, path, scopes, blueprint.profile.name))
-    routes.append(_metadata_route(settings, urlsplit(settings.audience).path or "/", list(every_scope), None))
+            routes.extend(_metadata_routes(settings, path, scopes, blueprint.profile.name))
+    routes.extend(_metadata_routes(settings, "", list(every_scope), None))
     return routes
 
 
-def _metadata_route(settings: OAuthSection, path: str, scopes: list[str], name: str | None) -> Route:
+def _metadata_routes(
+    settings: OAuthSection, server_path: str, scopes: list[str], name: str | None
+) -> list[Route]:
     # Validated from the config's strings: the model keeps a URL's path as written (an issuer
     # without a trailing slash stays without one, as its tokens' "iss" has it).
     metadata = ProtectedResourceMetadata.model_validate(
@@ -70,12 +74,16 @@ def _metadata_route(settings: OAuthSection, path: str, scopes: list[str], name: 
             "resource_name": name,
         }
     )
-    handler = ProtectedResourceMetadataHandler(metadata)
-    return Route(
-        metadata_path(path),
-        endpoint=cors_middleware(handler.handle, ["GET", "OPTIONS"]),
-        methods=["GET", "OPTIONS"],
+    endpoint = cors_middleware(ProtectedResourceMetadataHandler(metadata).handle, ["GET", "OPTIONS"])
+    # Behind a proxy with a path prefix, the well-known URL holds the prefix after the
+    # well-known part: whether the proxy passes it on unchanged or without its prefix, it is found.
+    paths = dict.fromkeys(
+        [
+            METADATA_PREFIX + server_path.rstrip("/"),
+            METADATA_PREFIX + _public_prefix(settings) + server_path.rstrip("/"),
+        ]
     )
+    return [Route(path, endpoint=endpoint, methods=["GET", "OPTIONS"]) for path in paths]
 
 
 def _quoted(value: str) -> str:

@@ -233,6 +233,24 @@ async def test_a_request_without_a_token_gets_401_pointing_to_the_metadata(host,
         assert metadata.json()["authorization_servers"] == [host.provider.issuer]
 
 
+async def test_behind_a_proxys_path_prefix_the_metadata_is_at_the_public_path(provider, caller_env):
+    port = free_port()
+    audience = f"http://127.0.0.1:{port}/team/"  # what clients see: a proxy serves the host at /team
+    config = host_config(provider.issuer, audience)
+    with run_host(config, python=caller_env.python, args=["--port", str(port)]) as live:
+        async with httpx2.AsyncClient() as http:
+            answer = await http.post(live.mcp_url(), json=INITIALIZE, headers=HEADERS)
+            named = _challenge(answer)["resource_metadata"]
+            assert named == f"http://127.0.0.1:{port}/.well-known/oauth-protected-resource/team/mcp"
+            # A proxy that passes that path on unchanged reaches it, and so does one that drops /team.
+            for path in (
+                "/.well-known/oauth-protected-resource/team/mcp",
+                "/.well-known/oauth-protected-resource/mcp",
+            ):
+                metadata = await http.get(live.url(path))
+                assert metadata.json()["resource"] == audience, path
+
+
 # --- tokens the provider issued -----------------------------------------------------------------
 
 
