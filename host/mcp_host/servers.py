@@ -48,7 +48,7 @@ from mcp_host.metrics import HostMetrics
 from mcp_host.output_bound import BoundedOutput
 from mcp_host.plugins import PluginFailure, PluginManager, PluginRecord
 from mcp_host.security import caller_of
-from mcp_host.session import HostSession, acting_for, sent_by
+from mcp_host.session import Caller, HostSession, acting_for, sent_by
 from mcp_host.shutdown import ShutdownClock
 from mcp_host.tracing import RequestSpans, record_tool_call, session_span
 
@@ -372,10 +372,14 @@ class _ToolAccess:
         else:
             caller, allowed = session.caller, session.tools_allowed
         with sent_by(caller):
-            return await self._judged(ctx, call_next, allowed)
+            return await self._judged(ctx, call_next, caller, allowed)
 
     async def _judged(
-        self, ctx: ServerRequestContext[Any, Any], call_next: CallNext, allowed: frozenset[str] | None
+        self,
+        ctx: ServerRequestContext[Any, Any],
+        call_next: CallNext,
+        caller: Caller | None,
+        allowed: frozenset[str] | None,
     ) -> HandlerResult:
         if allowed is None or ctx.method not in ("tools/list", "tools/call"):
             return await call_next(ctx)
@@ -387,7 +391,7 @@ class _ToolAccess:
                     "tool %s refused on server %r: no grant of %s opens it",
                     _shown(name),
                     session.server,
-                    session.caller.client_id if session.caller else "the caller",
+                    caller.client_id if caller else "the caller",
                     extra={"event": "tool_refused", **session.log_fields()},
                 )
                 text = f"Unknown tool: {name}"

@@ -18,7 +18,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Caller:
-    """Who a client is, as the bearer token that opened its session says.
+    """Who a client is, as its bearer token says.
 
     ``None`` on a host without tokens. For a static token of ``[[auth.tokens]]``, ``client_id``
     is its name and the rest is empty; for an OAuth access token (``[auth.oauth]``), the
