@@ -187,7 +187,7 @@ class _Provider:
     def __init__(self, issuer: str) -> None:
         self._issuer = issuer
         self._metadata: dict[str, Any] | None = None
-        self._failure: tuple[float, TokenRefused] | None = None
+        self._failure: tuple[float, str] | None = None
         self._lock = anyio.Lock()
 
     async def metadata(self) -> dict[str, Any]:
@@ -196,11 +196,11 @@ class _Provider:
         async with self._lock:
             if self._metadata is None:
                 if self._failure is not None and time.monotonic() - self._failure[0] < DISCOVERY_RETRY_S:
-                    raise self._failure[1]
+                    raise TokenRefused(self._failure[1])
                 try:
                     self._metadata = await self._discover()
                 except TokenRefused as refusal:
-                    self._failure = (time.monotonic(), refusal)
+                    self._failure = (time.monotonic(), str(refusal))
                     raise
             return self._metadata
 
