@@ -39,6 +39,11 @@ OAUTH = '[auth.oauth]\nissuer = "https://idp.example.com"\naudience = "https://m
             "auth.oauth.grants.0.servers: no server is named 'reserch' (servers: default)",
         ),
         (
+            '[server]\ncache_scope = "public"\n' + OAUTH + '[[auth.oauth.grants]]\nservers = ["default"]\n'
+            'tools = ["whoami"]\nscope = "a"\n',
+            "server.cache_scope: must be 'private': [[auth.oauth.grants]] give some users only some",
+        ),
+        (
             OAUTH + 'introspection_client_id = "mcp-host"\n',
             "auth.oauth: 'introspection_client_id' and 'introspection_client_secret' go together",
         ),

@@ -708,25 +708,29 @@ def parse_config(text: str, source: str = "<config>") -> HostConfig:
         config = validate_as_written(HostConfig, expanded)
     except ValidationError as exc:
         raise ConfigError(source, problems_from_validation(exc, HostConfig, written=raw)) from None
-    if problems := _unknown_granted_servers(config):
+    if problems := _grant_problems(config):
         raise ConfigError(source, problems)
     config._written = raw
     return config
 
 
-def _unknown_granted_servers(config: HostConfig) -> list[Problem]:
-    """``[[auth.oauth.grants]]`` naming a server the config does not have."""
+def _grant_problems(config: HostConfig) -> list[Problem]:
+    """``[[auth.oauth.grants]]`` naming a server the config does not have, or giving only some
+    tools of a server whose lists shared caches may keep (each user's list is their own)."""
     if config.auth.oauth is None:
         return []
-    known = ["default", *config.servers]
-    return [
-        Problem(
-            f"auth.oauth.grants.{index}.servers", f"no server is named {name!r} (servers: {', '.join(known)})"
-        )
-        for index, grant in enumerate(config.auth.oauth.grants)
-        for name in grant.servers
-        if name not in known
-    ]
+    profiles = {"default": config.server.profile(), **config.servers}
+    problems = []
+    for index, grant in enumerate(config.auth.oauth.grants):
+        for name in grant.servers:
+            if name not in profiles:
+                message = f"no server is named {name!r} (servers: {', '.join(profiles)})"
+                problems.append(Problem(f"auth.oauth.grants.{index}.servers", message))
+            elif grant.tools is not None and profiles[name].cache_scope == "public":
+                key = "server" if name == "default" else f"servers.{name}"
+                message = "must be 'private': [[auth.oauth.grants]] give some users only some of its tools"
+                problems.append(Problem(f"{key}.cache_scope", message))
+    return list(dict.fromkeys(problems))
 
 
 def load_config(path: Path | None) -> HostConfig:
