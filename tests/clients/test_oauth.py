@@ -13,6 +13,7 @@ import base64
 import json
 import time
 from collections.abc import Iterator
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -164,8 +165,6 @@ class _Session:
         self.url, self.token, self.transport = url, token, transport
 
     async def __aenter__(self) -> ClientSession:
-        from contextlib import AsyncExitStack
-
         self._stack = AsyncExitStack()
         stack = await self._stack.__aenter__()
         if self.transport == "sse":
