@@ -257,12 +257,14 @@ class SigningKeys:
         )
 
     async def key(self, kid: str) -> PyJWK:
+        if (cached := self._cached(kid)) is not None:
+            return cached  # the common case: no fetch, so no thread
         try:
             # PyJWKClient fetches with urllib, which blocks: off the event loop.
             return await anyio.to_thread.run_sync(self._client.get_signing_key, kid)
         except PyJWKClientConnectionError:
             known = self._client.last_fetched
-            key = None if known is None else self._client.match_kid(list(known.keys), kid)
+            key = None if known is None else _signing_key(known, kid)
             if key is None:
                 raise TokenRefused(
                     f"its signing key {kid[:40]!r} is unknown and the issuer's keys cannot be fetched"
@@ -273,3 +275,17 @@ class SigningKeys:
         except (PyJWTError, ValueError) as unusable:
             # The provider's answer itself is wrong (no usable key, not a key set).
             raise TokenRefused(f"the issuer's keys at {self._client.uri} are unusable: {unusable}") from None
+
+    def _cached(self, kid: str) -> PyJWK | None:
+        """The key from the client's fresh cache, read without I/O; ``None`` when it must ask."""
+        cache = self._client.jwk_set_cache
+        jwk_set = cache.get() if cache is not None else None
+        return None if jwk_set is None else _signing_key(jwk_set, kid)
+
+
+def _signing_key(jwk_set: PyJWKSet, kid: str) -> PyJWK | None:
+    """The key ``kid`` of a set, if it is one for signatures (as ``PyJWKClient`` chooses them)."""
+    return next(
+        (key for key in jwk_set.keys if key.key_id == kid and key.public_key_use in ("sig", None)),
+        None,
+    )
