@@ -104,8 +104,9 @@ def register_tools(register: ToolRegistrar, settings: Any) -> None:
     Raise ``mcp_host.ToolError`` inside a tool for a failure the model should read and act
     on; any other exception is reported to the client as a failed call without its text.
     Inside a call, ``mcp_host.current_session()`` gives the calling client's session, and
-    its ``caller`` (hook API 1.3) who is calling: subject, scopes and selected claims of the
-    token that opened the session, to act on that user's behalf (``None`` without tokens).
+    its ``caller`` (hook API 1.3) who is calling: subject, scopes and selected claims of this
+    request's token (the identity that opened the session), to act on that user's behalf
+    (``None`` without tokens).
 
     A tool that needs the user's answer or the client's model mid-call declares a parameter
     ``Annotated[T, mcp_host.Resolve(ask)]`` whose resolver ``ask`` returns
