@@ -264,6 +264,11 @@ class SigningKeys:
             return await anyio.to_thread.run_sync(self._client.get_signing_key, kid)
         except PyJWKClientConnectionError:
             known = self._client.last_fetched
+            if known is not None and self._client.jwk_set_cache is not None:
+                # Trusted for another keys_refresh_s, so that the requests behind this one do
+                # not each wait for a provider that does not answer; a key it lacks still
+                # makes the client try the provider again.
+                self._client.jwk_set_cache.put(known)
             key = None if known is None else _signing_key(known, kid)
             if key is None:
                 raise TokenRefused(
