@@ -3,8 +3,30 @@
 from __future__ import annotations
 
 import contextlib
+from collections import deque
 
-from starlette.types import Message, Send
+from starlette.types import Message, Receive, Send
+
+
+async def read_body(receive: Receive) -> tuple[bytes, Receive]:
+    """The whole request body, and a ``receive`` that hands the app the same messages again.
+
+    Put what calls it inside ``RequestBodyLimitMiddleware``, which bounds what is read."""
+    received: deque[Message] = deque()
+    body = bytearray()
+    while True:
+        message = await receive()
+        received.append(message)
+        if message["type"] != "http.request":
+            break
+        body.extend(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+
+    async def replay() -> Message:
+        return received.popleft() if received else await receive()
+
+    return bytes(body), replay
 
 
 class CompletingSend:

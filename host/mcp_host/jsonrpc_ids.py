@@ -9,11 +9,12 @@ invalid request it is, before any transport sees it.
 from __future__ import annotations
 
 import json
-from collections import deque
 
 from mcp_types import INVALID_REQUEST, ErrorData, JSONRPCError
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mcp_host.asgi import read_body
 
 
 def unusable_id(body: bytes) -> tuple[object] | None:
@@ -44,17 +45,8 @@ class RejectUnusableIds:
         if scope["type"] != "http" or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
-        received: deque[Message] = deque()
-        body = bytearray()
-        while True:
-            message = await receive()
-            received.append(message)
-            if message["type"] != "http.request":
-                break
-            body.extend(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        found = unusable_id(bytes(body))
+        body, replay = await read_body(receive)
+        found = unusable_id(body)
         if found is not None:
             (request_id,) = found
             error = JSONRPCError(
@@ -73,8 +65,4 @@ class RejectUnusableIds:
             )
             await response(scope, receive, send)
             return
-
-        async def replay() -> Message:
-            return received.popleft() if received else await receive()
-
         await self.app(scope, replay, send)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import deque
 from urllib.parse import urlsplit
 
 from mcp.server.auth.handlers.metadata import ProtectedResourceMetadataHandler
@@ -20,9 +19,10 @@ from mcp.server.auth.routes import cors_middleware
 from mcp.shared.auth import ProtectedResourceMetadata
 from starlette.datastructures import Headers
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcp_host.access_rules import AccessRules, GrantedAccessToken
+from mcp_host.asgi import read_body
 from mcp_host.blueprints import ServerBlueprint
 from mcp_host.config import OAuthSection
 from mcp_host.security import server_scope
@@ -187,17 +187,8 @@ class StepUpForTools:
             await self.app(scope, receive, send)
             return
         allowed = user.access_token.servers[self._server] or frozenset()
-        received: deque[Message] = deque()
-        body = bytearray()
-        while True:
-            message = await receive()
-            received.append(message)
-            if message["type"] != "http.request":
-                break
-            body.extend(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        tool = _called_tool(bytes(body))
+        body, replay = await read_body(receive)
+        tool = _called_tool(body)
         if tool is not None and tool not in allowed:
             needed = self._rules.scopes_for(self._server, tool)
             if needed:
@@ -211,10 +202,6 @@ class StepUpForTools:
                 description = f"Calling {tool[:80]!r} needs more scope"
                 await _challenge(send, 403, self._metadata, needed, "insufficient_scope", description)
                 return
-
-        async def replay() -> Message:
-            return received.popleft() if received else await receive()
-
         await self.app(scope, replay, send)
 
 
