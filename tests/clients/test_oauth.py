@@ -197,6 +197,9 @@ def _json(result: Any) -> Any:
 
 
 async def test_every_server_publishes_its_resource_metadata(host):
+    host.live.wait_for_log(
+        f"OAuth access tokens from {host.provider.issuer} for {host.audience}, and 1 bearer tokens required"
+    )
     async with httpx2.AsyncClient() as http:
         for path, scopes in [
             ("/mcp", ["mcp:default", "payroll"]),
