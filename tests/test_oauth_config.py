@@ -1,5 +1,6 @@
 """``[auth.oauth]`` as written: its mistakes name the file and the key, and its grants decide
-what a token opens. The provider itself is exercised in tests/clients/test_oauth.py."""
+what a token opens; and how a plugin author tests a tool as a given caller. The provider
+itself is exercised in tests/clients/test_oauth.py."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ import sys
 import pytest
 from mcp.server.auth.provider import AccessToken
 
+from mcp_host import Caller, current_session, hookimpl
 from mcp_host.access_rules import AccessRules
 from mcp_host.config import AccessGrant
+from mcp_host.testing import start_host, text_of
+from tests.wire import QUIET
 
 OAUTH = '[auth.oauth]\nissuer = "https://idp.example.com"\naudience = "https://mcp.example.com/"\n'
 
@@ -113,3 +117,27 @@ def test_the_readmes_oauth_example_is_a_valid_config_naming_every_key(monkeypatc
     keys = {line.split("=")[0].strip() for line in example.splitlines() if "=" in line.split("#")[0]}
     assert set(OAuthSection.model_fields) - {"grants"} <= keys
     assert set(AccessGrant.model_fields) <= keys
+
+
+class _ActsForTheCaller:
+    """A plugin whose tool acts for the user calling it."""
+
+    @hookimpl
+    def register_tools(self, register):
+        def my_name() -> str:
+            caller = current_session().caller
+            return "nobody" if caller is None else f"{caller.subject} ({', '.join(caller.scopes)})"
+
+        register(my_name)
+
+
+@pytest.mark.anyio
+async def test_a_plugin_author_tests_a_tool_as_a_given_caller():
+    async with start_host(QUIET, plugins={"acts": _ActsForTheCaller()}, discover=False) as host:
+        alice = Caller(
+            client_id="cursor", subject="alice", issuer="https://idp.example.com", scopes=("mcp:tools",)
+        )
+        async with host.connect(caller=alice) as client:
+            assert text_of(await client.call_tool("my_name", {})) == "alice (mcp:tools)"
+        async with host.connect() as client:
+            assert text_of(await client.call_tool("my_name", {})) == "nobody"

@@ -60,7 +60,7 @@ from mcp_host.host import Host, prepare_host
 from mcp_host.plugins import PluginRecord, PluginStatus
 from mcp_host.programs import own_program
 from mcp_host.servers import SESSION_ENDED_BUDGET_S, ServerFactory
-from mcp_host.session import HostSession
+from mcp_host.session import Caller, HostSession
 
 __all__ = [
     "HostDidNotStart",
@@ -115,7 +115,12 @@ class InProcessHost:
 
     @asynccontextmanager
     async def connect(
-        self, server: str = DEFAULT_SERVER, *, mode: ConnectMode = "legacy", **client_options: Any
+        self,
+        server: str = DEFAULT_SERVER,
+        *,
+        mode: ConnectMode = "legacy",
+        caller: Caller | None = None,
+        **client_options: Any,
     ) -> AsyncIterator[Client]:
         """Connect a new client to ``server`` (``"default"`` or a ``[servers.<name>]`` key).
 
@@ -123,6 +128,8 @@ class InProcessHost:
         blueprint by the same factory, with the plugins' ``session_started`` hook run before
         its first request is answered and ``session_ended`` after it disconnects. ``mode`` is
         the SDK client's: ``"legacy"`` is the ``initialize`` handshake most clients use.
+        ``caller`` is who the client is, as a token verified by the host would say: what
+        ``current_session().caller`` answers in its session (``None``, as without tokens).
         ``client_options`` go to the SDK's ``Client`` as they are: ``logging_callback``,
         ``sampling_callback``, ``elicitation_callback`` and the like.
         """
@@ -130,7 +137,7 @@ class InProcessHost:
             blueprint = self.host.blueprints[server]
         except KeyError:
             raise KeyError(f"no server {server!r}; the config has {sorted(self.host.blueprints)}") from None
-        session = HostSession(id=uuid.uuid4().hex, server=server, transport="in-process")
+        session = HostSession(id=uuid.uuid4().hex, server=server, transport="in-process", caller=caller)
         if mode == "legacy":
             # Served on streams as the transports serve them, ``logging/setLevel`` included.
             target: Any = _served_in_memory(self.host.factory, blueprint, session)
