@@ -114,7 +114,7 @@ async def test_a_hanging_host_stopping_hook_holds_shutdown_to_its_grace(rogue_en
     host.wait_for_log(r"plugin 'rogue': host_stopping took over [\d.]+ s and was cut short")
 
 
-async def test_sighup_stops_the_host_gracefully_with_every_ending_hook(rogue_env, tmp_path):
+async def test_sighup_reloads_and_ends_no_session(rogue_env, tmp_path):
     counter_events, rogue_events = tmp_path / "counter.jsonl", tmp_path / "rogue.jsonl"
     config = (
         f"[plugins.counter]\nevents_file = '{counter_events}'\n\n"
@@ -124,11 +124,14 @@ async def test_sighup_stops_the_host_gracefully_with_every_ending_hook(rogue_env
         async with httpx2.AsyncClient(timeout=10) as http:
             await open_mcp_session(http, host.mcp_url())
             host.process.send_signal(signal.SIGHUP)
-            exit_code = await anyio.to_thread.run_sync(lambda: host.process.wait(30))
+            host.wait_for_log("reloaded .*: plugins added none, taken out none; 1 live sessions updated")
+            assert host.process.poll() is None
+            assert [event["event"] for event in _events(counter_events)] == ["started"]
+            assert _events(rogue_events) == []
+            exit_code = await anyio.to_thread.run_sync(lambda: host.stop(timeout=30))
     assert exit_code == 0
     assert [event["event"] for event in _events(counter_events)] == ["started", "ended"]
     assert [event["event"] for event in _events(rogue_events)] == ["session_ended", "host_stopping"]
-    host.wait_for_log("SIGHUP: stopping as for SIGTERM")
 
 
 async def test_an_async_tool_that_blocks_the_loop_is_named_counted_and_not_a_success(rogue_env):

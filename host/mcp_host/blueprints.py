@@ -1,13 +1,15 @@
 """What each configured server offers: its profile and the plugin contributions it serves.
 
-A ``ServerBlueprint`` is computed when the plugins are configured (and again only if a
-plugin fails in ``host_started``); every client connection then builds its own server from it.
+A ``ServerBlueprint`` is computed when the plugins are configured (again if a plugin fails
+in ``host_started``, and on each reload); every client connection then builds its own server
+from it, and follows the blueprint of its server's key through reloads (``ServedBlueprint``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from mcp.server.mcpserver.prompts import Prompt
@@ -60,6 +62,13 @@ class ServerBlueprint:
     def serves(self, plugin: str) -> bool:
         return any(record.name == plugin for record in self.plugins)
 
+    @cached_property
+    def tool_names(self) -> frozenset[str]:
+        return frozenset(tool.name for tool in self.tools)
+
+    def plugin(self, name: str) -> PluginRecord:
+        return next(record for record in self.plugins if record.name == name)
+
     def owner_of(self, method: str, params: Mapping[str, Any]) -> str | None:
         """The plugin that answers a request (``tools/call``, ``prompts/get``, ``resources/read``,
         ``completion/complete``) from its raw ``params``; ``None`` for the host's own requests."""
@@ -74,6 +83,21 @@ class ServerBlueprint:
             )
             return next(matching, None)
         return owner
+
+
+class ServedBlueprint:
+    """The blueprint one running server answers from. A reload replaces ``current`` in place,
+    so the server's middleware, which reads it on every request, follows without a rebuild."""
+
+    def __init__(self, blueprint: ServerBlueprint) -> None:
+        self.current = blueprint
+
+    def owner_of(self, method: str, params: Mapping[str, Any]) -> str | None:
+        return self.current.owner_of(method, params)
+
+    @property
+    def completions(self) -> dict[CompletionKey, tuple[str, Callable[..., Any]]]:
+        return self.current.completions
 
 
 def _completion_key(ref: Mapping[str, Any]) -> CompletionKey:

@@ -13,7 +13,7 @@ from mcp_types import (
     ResourceTemplateReference,
 )
 
-from mcp_host.blueprints import ServerBlueprint
+from mcp_host.blueprints import ServedBlueprint
 from mcp_host.registration import CompletionKey
 
 MAX_VALUES = 100
@@ -27,8 +27,8 @@ def completion_key(ref: PromptReference | ResourceTemplateReference) -> Completi
 class CompletionDispatcher:
     """The one completion handler an MCPServer takes, for every plugin's completions."""
 
-    def __init__(self, blueprint: ServerBlueprint) -> None:
-        self._completions = blueprint.completions
+    def __init__(self, blueprint: ServedBlueprint) -> None:
+        self._blueprint = blueprint
 
     async def __call__(
         self,
@@ -36,7 +36,7 @@ class CompletionDispatcher:
         argument: CompletionArgument,
         context: CompletionContext | None,
     ) -> Completion:
-        entry = self._completions.get(completion_key(ref))
+        entry = self._blueprint.completions.get(completion_key(ref))
         if entry is None:
             return Completion(values=[], total=0, has_more=False)
         _, function = entry

@@ -57,6 +57,8 @@ class Host:
     watchdog: StallWatchdog = field(init=False)
     """Notices the event loop blocked, and what blocked it."""
     """Counts ``shutdown_grace_s`` down from the stop signal."""
+    reload_pid: int | None = field(init=False, default=None)
+    """The process a SIGHUP reloads: this one, or with ``--workers`` their supervisor."""
     request_state_keys: list[bytes] = field(init=False)
     """Seal the ``requestState`` of multi-round 2026-07-28 calls. Made here, before
     ``--workers`` forks, when the config names none, so that every worker opens what
@@ -79,6 +81,7 @@ class Host:
             host_version(),
             limits.max_concurrent_calls,
             self.changes,
+            lambda: self.blueprints,
             self.shutdown,
             max_pending_output_bytes=limits.max_pending_output_bytes,
             tracing=self.telemetry is not None,

@@ -87,6 +87,13 @@ class HostMetrics:
             buckets=CALL_SECONDS_BUCKETS,
             registry=self.registry,
         )
+        self.reloads = Counter(
+            "mcp_host_reloads",
+            "Reloads of the config and plugins (SIGHUP, mcp-host reload, --watch) by outcome: applied, "
+            "or refused (the config or a plugin's settings were wrong; the host serves as before).",
+            ["outcome"],
+            registry=self.registry,
+        )
         self._call_counters: dict[tuple[str, str, str], Counter] = {}
         self._call_timers: dict[tuple[str, str], Histogram] = {}
 

@@ -1,4 +1,5 @@
-"""The operational routes, open without a token: ``/healthz`` (liveness), ``/readyz``
+"""The operational routes, open without a token: ``/healthz`` (liveness, and the pid that
+``mcp-host reload`` signals), ``/readyz``
 (readiness: plugins started, sessions accepted) and ``/metrics`` (Prometheus; behind a bearer
 token when ``[metrics] token`` is set)."""
 
@@ -17,6 +18,8 @@ def operational_routes(host: Host) -> list[Route]:
     async def healthz(request: Request) -> JSONResponse:
         """Liveness: the process answers (and, in a cluster, which worker it is)."""
         body: dict[str, object] = {"status": "ok", "sessions": len(host.sessions)}
+        if host.reload_pid is not None:
+            body["pid"] = host.reload_pid  # what `mcp-host reload` signals
         if host.cluster is not None:
             body["worker"] = host.cluster.worker
         return JSONResponse(body)

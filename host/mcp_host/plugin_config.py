@@ -47,6 +47,37 @@ def configure_plugins(plugins: PluginManager, config: HostConfig) -> list[Proble
     return problems
 
 
+def configure_added(
+    plugins: PluginManager, added: Iterable[PluginRecord], serving: Iterable[PluginRecord], config: HostConfig
+) -> list[Problem]:
+    """``configure_plugins`` for the plugins a reload found (``added``), beside those it
+    keeps (``serving``, which are not configured again): the config's problems."""
+    problems = _unknown_plugins(plugins, config)
+    for record in added:
+        if record.is_loaded:
+            problems.extend(_configure_one(plugins, record, config))
+    problems.extend(tool_name_clashes(record for record in serving if record.is_loaded))
+    return problems
+
+
+def changed_settings_problems(record: PluginRecord, entry: PluginEntry, written: Any) -> list[Problem]:
+    """The problems of a running plugin's new ``[plugins.NAME]`` table, checked against the
+    settings model it was configured with; nothing is applied."""
+    model = type(record.settings) if record.settings is not None else None
+    if model is None:
+        if entry.settings:
+            unknown = ", ".join(sorted(entry.settings))
+            return [
+                Problem(f"plugins.{record.name}", f"unknown keys {unknown}: this plugin takes no settings")
+            ]
+        return []
+    try:
+        validate_as_written(model, entry.settings)
+    except ValidationError as exc:
+        return _with_host_keys(problems_from_validation(exc, model, ("plugins", record.name), written))
+    return []
+
+
 def _unknown_plugins(plugins: PluginManager, config: HostConfig) -> list[Problem]:
     installed = ", ".join(sorted(plugins.records)) or "none"
     return [

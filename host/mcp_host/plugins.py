@@ -11,6 +11,7 @@ What the config says about each plugin (its settings, prefix, time limits) is ap
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import logging
 import traceback
@@ -110,6 +111,43 @@ class PluginManager:
         for entry_point in sorted(entry_points(group=hookspecs.PROJECT_NAME), key=lambda ep: ep.name):
             self._load_entry_point(entry_point, config)
 
+    def discover_added(self, config: HostConfig) -> list[PluginRecord]:
+        """Load the plugins installed, or enabled in ``config``, since discovery last ran.
+
+        Python caches what is installed: those caches are dropped first, so that a distribution
+        pip installed into the running host's environment is found (one installed in a new
+        ``sys.path`` entry, such as an editable install's, is not: that takes a restart).
+        ``restore`` undoes this when the reload that asked is refused.
+        """
+        importlib.invalidate_caches()
+        added = []
+        for entry_point in sorted(entry_points(group=hookspecs.PROJECT_NAME), key=lambda ep: ep.name):
+            known = self.records.get(entry_point.name)
+            if known is not None:
+                if known.status is not PluginStatus.DISABLED or not config.plugin_entry(known.name).enabled:
+                    continue
+                del self.records[known.name]  # disabled until now: loaded afresh
+            self._load_entry_point(entry_point, config)
+            added.append(self.records[entry_point.name])
+        return added
+
+    def restore(self, records: dict[str, PluginRecord]) -> None:
+        """Back to ``records`` (a copy of ``self.records`` taken before ``discover_added``)."""
+        kept = {id(record) for record in records.values()}
+        for record in self.records.values():
+            if id(record) not in kept and record.plugin is not None and self._pm.is_registered(record.plugin):
+                self._pm.unregister(record.plugin)
+        self.records = records
+        self._callers.clear()
+
+    def unload(self, record: PluginRecord) -> None:
+        """A plugin a reload took out, after its ``host_stopping``: its hooks are never called
+        again. Its code stays imported: Python cannot unload a module."""
+        record.status = PluginStatus.DISABLED
+        if record.plugin is not None and self._pm.is_registered(record.plugin):
+            self._pm.unregister(record.plugin)
+        self._callers.clear()
+
     def _load_entry_point(self, entry_point: EntryPoint, config: HostConfig | None) -> None:
         dist = entry_point.dist
         record = PluginRecord(
@@ -198,12 +236,16 @@ class PluginManager:
         if inspect.isawaitable(result):
             await _await_reporting(result, hook_name)
 
-    async def start(self, changes: Callable[[str], object]) -> None:
-        """Run ``host_started`` for every loaded plugin; a plugin that fails is dropped.
+    async def start(
+        self, changes: Callable[[str], object], records: list[PluginRecord] | None = None
+    ) -> None:
+        """Run ``host_started`` for every loaded plugin (of ``records``, when given: those a
+        reload added); a plugin that fails is dropped.
 
         ``changes(name)`` makes the plugin's ``changes`` argument.
         """
-        for record in list(self.loaded()):
+        chosen = self.loaded() if records is None else records
+        for record in [record for record in chosen if record.is_loaded]:
             try:
                 await self.call_async(
                     record, "host_started", settings=record.settings, changes=changes(record.name)

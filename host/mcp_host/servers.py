@@ -20,6 +20,7 @@ from uuid import uuid4
 import anyio
 from mcp.server.caching import CacheableMethod, CacheHint
 from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
+from mcp.server.lowlevel import NotificationOptions
 from mcp.server.mcpserver import MCPServer
 from mcp.server.request_state import RequestStateSecurity
 from mcp.server.subscriptions import SubscriptionBus
@@ -35,7 +36,7 @@ from mcp_types import (
 from pydantic import ValidationError
 from starlette.requests import Request
 
-from mcp_host.blueprints import ServerBlueprint
+from mcp_host.blueprints import ServedBlueprint, ServerBlueprint
 from mcp_host.call_report import Outcome, close_report, open_report
 from mcp_host.changes import ChangeFeed
 from mcp_host.completions import CompletionDispatcher
@@ -46,6 +47,7 @@ from mcp_host.live_sessions import SessionRegistry
 from mcp_host.log_level import FilteredWriteStream, SessionLogLevel
 from mcp_host.metrics import HostMetrics
 from mcp_host.output_bound import BoundedOutput
+from mcp_host.plugin_use import PluginUse
 from mcp_host.plugins import PluginFailure, PluginManager, PluginRecord
 from mcp_host.security import caller_of
 from mcp_host.session import Caller, HostSession, acting_for, sent_by
@@ -56,6 +58,9 @@ logger = logging.getLogger(__name__)
 
 TRANSPORT = "streamable-http"
 """The only transport that carries sessionless (2026-07-28) requests."""
+
+ANNOUNCED_CHANGES = NotificationOptions(prompts_changed=True, resources_changed=True, tools_changed=True)
+"""Every session is told when its lists change: by a plugin (``PluginChanges``) or a reload."""
 
 SESSION_ENDED_BUDGET_S = 5.0
 """How long each plugin's ``session_ended`` hook may take (they run side by side, shielded
@@ -73,6 +78,7 @@ class ServerFactory:
         version: str,
         max_concurrent_calls: int,
         changes: ChangeFeed,
+        blueprints: Callable[[], Mapping[str, ServerBlueprint]],
         shutdown: ShutdownClock | None = None,
         tracing: bool = False,
         max_pending_output_bytes: int = LimitsSection().max_pending_output_bytes,
@@ -89,27 +95,37 @@ class ServerFactory:
         self.max_pending_output_bytes = max_pending_output_bytes
         self.in_flight = InFlight()
         """Every request the servers are answering, for the drain when the host stops."""
+        self.blueprints = blueprints
+        """The current blueprint of every server key: what a new session is built from."""
+        self.live: dict[str, LiveServer] = {}
+        """The server of every session this process serves, by session id, and of each key's
+        2026-07-28 requests (by ``sessionless:KEY``): what a reload updates in place."""
+        self.plugin_use = PluginUse()
+        """Requests each plugin is answering: a plugin taken out by a reload stops after its last."""
 
     def build(self, blueprint: ServerBlueprint, session: HostSession) -> MCPServer[Any]:
         """The server of one client session: its lifespan is the session's."""
+        return self._build_live(ServedBlueprint(blueprint), session).server
 
+    def _build_live(self, served: ServedBlueprint, session: HostSession) -> LiveServer:
         @asynccontextmanager
         async def session_scope(_: MCPServer[Any]) -> AsyncIterator[HostSession]:
-            async with self._session_lifetime(blueprint, session):
+            async with self._session_lifetime(served, session):
                 yield session
 
-        return self._build(
-            blueprint,
+        server = self._build(
+            served,
             lifespan=session_scope,
             middleware=[
                 AnswerWhenCutShort(self.in_flight),
-                *self._request_spans(blueprint, lambda: session),
+                *self._request_spans(served, lambda: session),
                 _JoinChangeFeed(self.changes, session),
                 _ToolAccess(lambda: session),
-                _ToolCalls(blueprint, lambda: session, self.metrics, self.max_concurrent_calls),
-                _PluginSessionMiddleware(blueprint, lambda: session),
+                _ToolCalls(served, lambda: session, self.metrics, self.max_concurrent_calls),
+                _PluginSessionMiddleware(served, lambda: session, self.plugin_use),
             ],
         )
+        return LiveServer(server, served, session)
 
     def build_sessionless(self, blueprint: ServerBlueprint, modern: SessionlessOptions) -> MCPServer[Any]:
         """The one server that answers every 2026-07-28 request for ``blueprint``.
@@ -123,30 +139,35 @@ class ServerFactory:
         address), as there is no session to count in.
         """
         per_request = _RequestSession(blueprint.key)
-        return self._build(
-            blueprint,
+        served = ServedBlueprint(blueprint)
+        server = self._build(
+            served,
             lifespan=None,
             middleware=[
                 AnswerWhenCutShort(self.in_flight),
                 per_request,
-                *self._request_spans(blueprint, per_request.current),
+                *self._request_spans(served, per_request.current),
                 _ToolAccess(per_request.current),
-                _ToolCalls(blueprint, per_request.current, self.metrics, self.max_concurrent_calls, _caller),
-                _PluginSessionMiddleware(blueprint, per_request.current, self._request_lifetime),
+                _ToolCalls(served, per_request.current, self.metrics, self.max_concurrent_calls, _caller),
+                _PluginSessionMiddleware(
+                    served, per_request.current, self.plugin_use, self._request_lifetime
+                ),
             ],
             request_state_security=modern.request_state_security,
             cache_hints=modern.cache_hints,
             subscriptions=modern.subscriptions,
         )
+        self.live[sessionless_key(blueprint.key)] = LiveServer(server, served, None)
+        return server
 
     def _request_spans(
-        self, blueprint: ServerBlueprint, session: Callable[[], HostSession]
+        self, blueprint: ServedBlueprint, session: Callable[[], HostSession]
     ) -> list[ServerMiddleware[Any]]:
         return [RequestSpans(blueprint, session)] if self.tracing else []
 
     def _build(
         self,
-        blueprint: ServerBlueprint,
+        served: ServedBlueprint,
         *,
         lifespan: Callable[[MCPServer[Any]], AbstractAsyncContextManager[Any]] | None,
         middleware: list[ServerMiddleware[Any]],
@@ -154,6 +175,7 @@ class ServerFactory:
         cache_hints: Mapping[CacheableMethod, CacheHint] | None = None,
         subscriptions: SubscriptionBus | None = None,
     ) -> MCPServer[Any]:
+        blueprint = served.current
         profile = blueprint.profile
         server: MCPServer[Any] = MCPServer(
             name=profile.name,
@@ -180,7 +202,7 @@ class ServerFactory:
         for prompt in blueprint.prompts:
             server.add_prompt(prompt)
         if blueprint.completions:
-            server.completion()(CompletionDispatcher(blueprint))  # type: ignore[no-untyped-call]  # the SDK's decorator is untyped
+            server.completion()(CompletionDispatcher(served))  # type: ignore[no-untyped-call]  # the SDK's decorator is untyped
         return server
 
     async def serve(
@@ -190,8 +212,18 @@ class ServerFactory:
         read_stream: Any,
         write_stream: Any,
     ) -> None:
-        """Serve one client until its streams close."""
-        server = self.build(blueprint, session)
+        """Serve one client until its streams close, or a reload ends it.
+
+        The session is built from the current blueprint of ``blueprint``'s key: the transports
+        route by key, and a reload may have replaced the blueprint they were made with.
+        """
+        current = self.blueprints().get(blueprint.key)
+        if current is None:
+            logger.warning("session %s refused: server %r was removed by a reload", session.id, blueprint.key)
+            return
+        blueprint = current
+        live = self._build_live(ServedBlueprint(blueprint), session)
+        server = live.server
         # MCPServer has no public way to run on a transport's streams; its low-level server does.
         lowlevel = server._lowlevel_server
         log_level = SessionLogLevel()
@@ -200,6 +232,8 @@ class ServerFactory:
         lowlevel.add_request_handler("resources/subscribe", SubscribeRequestParams, subscribe)
         lowlevel.add_request_handler("resources/unsubscribe", UnsubscribeRequestParams, unsubscribe)
         with anyio.CancelScope() as serving:
+            live.scope = serving
+            self.live[session.id] = live
 
             def end_session(pending_bytes: int) -> None:
                 if not serving.cancel_called:
@@ -219,14 +253,18 @@ class ServerFactory:
                 serving.cancel()
 
             output = BoundedOutput(write_stream, self.max_pending_output_bytes, end_session)
-            await lowlevel.run(
-                read_stream, FilteredWriteStream(output, log_level), lowlevel.create_initialization_options()
-            )
+            try:
+                await lowlevel.run(
+                    read_stream,
+                    FilteredWriteStream(output, log_level),
+                    lowlevel.create_initialization_options(ANNOUNCED_CHANGES),
+                )
+            finally:
+                self.live.pop(session.id, None)
 
     @asynccontextmanager
-    async def _session_lifetime(
-        self, blueprint: ServerBlueprint, session: HostSession
-    ) -> AsyncIterator[None]:
+    async def _session_lifetime(self, served: ServedBlueprint, session: HostSession) -> AsyncIterator[None]:
+        blueprint = served.current
         self.sessions.add(session)
         self.metrics.sessions_opened.labels(blueprint.key, session.transport).inc()
         logger.info(
@@ -243,7 +281,8 @@ class ServerFactory:
             yield
         finally:
             with self._session_span("end", session):
-                if enders := self._implementers("session_ended", blueprint):
+                # The plugins the session has now: a reload may have added or taken out some.
+                if enders := self._implementers("session_ended", served.current):
                     # Shielded: a session ends by cancellation as often as not.
                     await self._end_session_hooks(enders, session)
             session.plugin_state.clear()
@@ -277,6 +316,19 @@ class ServerFactory:
     def _implementers(self, hook: str, blueprint: ServerBlueprint) -> list[PluginRecord]:
         return [record for record in blueprint.plugins if self.plugins.implements(record, hook)]
 
+    async def plugins_joined(self, plugins: list[PluginRecord], session: HostSession) -> None:
+        """A reload added ``plugins`` to a live session: their ``session_started``."""
+        starters = [record for record in plugins if self.plugins.implements(record, "session_started")]
+        await self._call_session_hooks("session_started", starters, session)
+
+    async def plugins_left(self, plugins: list[PluginRecord], session: HostSession) -> None:
+        """A reload took ``plugins`` out of a live session: their ``session_ended``, and their
+        state in it is dropped, as when the session ends."""
+        if enders := [record for record in plugins if self.plugins.implements(record, "session_ended")]:
+            await self._end_session_hooks(enders, session)
+        for record in plugins:
+            session.plugin_state.pop(record.name, None)
+
     async def _end_session_hooks(self, plugins: list[PluginRecord], session: HostSession) -> None:
         """Each plugin's ``session_ended`` on its own budget, side by side, so that one plugin
         that hangs neither starves the others nor holds the host's stop past its grace."""
@@ -296,6 +348,22 @@ class ServerFactory:
                 await self.plugins.call_async(record, hook, session=view, settings=record.settings)
             except PluginFailure as exc:
                 logger.error("plugin %r, session %s: %s", record.name, session.id, exc)
+
+
+@dataclass
+class LiveServer:
+    """One running server: a session's, or (``session`` ``None``) a key's 2026-07-28 requests'."""
+
+    server: MCPServer[Any]
+    served: ServedBlueprint
+    session: HostSession | None
+    scope: anyio.CancelScope | None = None
+    """Cancelled to end the session (its server or its token was removed by a reload)."""
+
+
+def sessionless_key(server: str) -> str:
+    """The ``ServerFactory.live`` key of a server's 2026-07-28 requests (no session id has a colon)."""
+    return f"sessionless:{server}"
 
 
 @dataclass(frozen=True)
@@ -427,13 +495,13 @@ class _ToolCalls:
 
     def __init__(
         self,
-        blueprint: ServerBlueprint,
+        blueprint: ServedBlueprint,
         session: Callable[[], HostSession],
         metrics: HostMetrics,
         limit: int,
         caller: Callable[[ServerRequestContext[Any, Any]], Hashable] | None = None,
     ) -> None:
-        self._tools = frozenset(tool.name for tool in blueprint.tools)
+        self._blueprint = blueprint
         self._session = session
         self._metrics = metrics
         self._limit = limit
@@ -444,7 +512,7 @@ class _ToolCalls:
         if ctx.method != "tools/call":
             return await call_next(ctx)
         name = (ctx.params or {}).get("name")
-        tool = name if isinstance(name, str) and name in self._tools else None
+        tool = name if isinstance(name, str) and name in self._blueprint.current.tool_names else None
         session = self._session()
         caller = None if self._caller is None else self._caller(ctx)
         if self._running[caller] >= self._limit:
@@ -550,22 +618,24 @@ class _PluginSessionMiddleware:
 
     def __init__(
         self,
-        blueprint: ServerBlueprint,
+        blueprint: ServedBlueprint,
         session: Callable[[], HostSession],
+        use: PluginUse,
         lifetime: RequestLifetime | None = None,
     ) -> None:
         self._blueprint = blueprint
         self._session = session
+        self._use = use
         self._lifetime = lifetime
-        self._records = {record.name: record for record in blueprint.plugins}
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        plugin = self._blueprint.owner_of(ctx.method, ctx.params or {})
+        blueprint = self._blueprint.current
+        plugin = blueprint.owner_of(ctx.method, ctx.params or {})
         if plugin is None:
             return await call_next(ctx)
         session = self._session()
-        with acting_for(session.for_plugin(plugin)):
+        with acting_for(session.for_plugin(plugin)), self._use.using(plugin):
             if self._lifetime is None:
                 return await call_next(ctx)
-            async with self._lifetime(self._records[plugin], session):
+            async with self._lifetime(blueprint.plugin(plugin), session):
                 return await call_next(ctx)

@@ -7,6 +7,8 @@ serve (and stop) is here.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import gc
 import logging
 import math
@@ -28,6 +30,8 @@ from mcp_host.config import HostConfig
 from mcp_host.connections import RateLimitedLoopErrors, http_protocol
 from mcp_host.exit_codes import EXIT_FAILURE, EXIT_OK
 from mcp_host.host import Host, StrictModeError, prepare_host
+from mcp_host.reload import Reloader
+from mcp_host.reload_triggers import Reloading, watching
 from mcp_host.stack import Stack, StackUnavailable, choose_stack
 from mcp_host.telemetry import start_export
 from mcp_host.version import host_version
@@ -38,13 +42,24 @@ MIN_EXPORT_FLUSH_S = 1.0
 """What sending the last spans gets even when the stop used up its grace."""
 
 
-def serve(config: HostConfig, source: str, *, strict: bool = False, workers: int = 1) -> int:
+def serve(
+    config: HostConfig,
+    source: str,
+    *,
+    strict: bool = False,
+    workers: int = 1,
+    reloading: Reloading | None = None,
+) -> int:
     """Serve ``config`` until Ctrl-C or SIGTERM, in ``workers`` processes; the exit code.
 
-    Raises ``ConfigError`` for the config's mistakes. ``workers`` above 1 needs ``[cluster]``.
+    SIGHUP reloads the config (``reloading.read_config``, the config itself when not given)
+    and the plugins. Raises ``ConfigError`` for the config's mistakes. ``workers`` above 1
+    needs ``[cluster]``.
     """
+    reloading = reloading or Reloading(lambda: (config, source))
     host = prepare_host(config, source)
     host.raise_for_problems()
+    host.reload_pid = os.getpid()  # before --workers fork: theirs is the supervisor's
     try:
         stack = choose_stack(config.server.http, config.server.loop)
         if strict:
@@ -59,7 +74,7 @@ def serve(config: HostConfig, source: str, *, strict: bool = False, workers: int
         logger.error("%s", exc)
         return EXIT_FAILURE
     if workers == 1:
-        return _run_process(host, listener, stack, strict=strict, worker=0)
+        return _run_process(host, listener, stack, strict=strict, worker=0, reloading=reloading)
     from mcp_host.cluster.node import check_reachable  # imports Redis: only with [cluster]
 
     assert config.cluster is not None
@@ -70,16 +85,20 @@ def serve(config: HostConfig, source: str, *, strict: bool = False, workers: int
         logger.error("%s", exc)
         return EXIT_FAILURE
 
-    def run_worker(index: int) -> int:
+    def run_worker(index: int, reloaded: bool) -> int:
         own = worker_processes.worker_listener(listener)
         if own is not listener:
             listener.close()
-        return _run_process(host, own, stack, strict=strict, worker=index)
+        worker_reloading = dataclasses.replace(reloading, at_start=reloaded)
+        return _run_process(host, own, stack, strict=strict, worker=index, reloading=worker_reloading)
 
-    return worker_processes.supervise(workers, run_worker)
+    with reloading.pid_file_written():
+        return worker_processes.supervise(workers, run_worker)
 
 
-def _run_process(host: Host, listener: socket.socket, stack: Stack, strict: bool, worker: int) -> int:
+def _run_process(
+    host: Host, listener: socket.socket, stack: Stack, strict: bool, worker: int, reloading: Reloading
+) -> int:
     """Serve in this process until stopped; the exit code."""
     sockets = [listener]
     try:
@@ -95,8 +114,11 @@ def _run_process(host: Host, listener: socket.socket, stack: Stack, strict: bool
         return EXIT_FAILURE
     code = EXIT_OK
     export = None if host.telemetry is None else start_export(host.telemetry, host_version())
+    # A lone process writes its pid file; workers leave it to their supervisor.
+    pid_file = reloading.pid_file_written() if host.reload_pid == os.getpid() else contextlib.nullcontext()
     try:
-        stack.run(_serve(host, sockets, stack, strict=strict))
+        with pid_file:
+            stack.run(_serve(host, sockets, stack, strict=strict, reloading=reloading))
     except (StrictModeError, ClusterUnavailable) as exc:
         logger.error("%s", exc)
         code = EXIT_FAILURE
@@ -160,7 +182,9 @@ def _listen(address: str, port: int, *, reuse_port: bool = False, listen: bool =
     return listener
 
 
-async def _serve(host: Host, sockets: list[socket.socket], stack: Stack, strict: bool) -> None:
+async def _serve(
+    host: Host, sockets: list[socket.socket], stack: Stack, strict: bool, reloading: Reloading
+) -> None:
     """Serve on ``sockets``: the public listener first, then the cluster's internal one, if any."""
     listener = sockets[0]
     settings = host.config.server
@@ -172,20 +196,23 @@ async def _serve(host: Host, sockets: list[socket.socket], stack: Stack, strict:
         if server is None or not server.started:
             raise KeyboardInterrupt
 
+    loop = asyncio.get_running_loop()
+    reloader = Reloader(host, reloading.read_config)
+
     def on_hangup(signum: int, frame: object) -> None:
-        # By default SIGHUP kills the process on the spot, skipping every plugin's ending
-        # hooks. Until the config can be reloaded, it stops the host as SIGTERM does.
-        logger.info("SIGHUP: stopping as for SIGTERM (the config is not reloaded)")
-        if server is None or not server.started:
-            raise KeyboardInterrupt
-        server.handle_exit(signal.SIGTERM, None)
+        # A signal handler runs between two steps of the loop: the reload is a task of its own.
+        loop.call_soon_threadsafe(_start_reload, reloader, "SIGHUP")
 
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, on_stop_signal)
-    signal.signal(signal.SIGHUP, on_hangup)
+    # Until the host serves (and after), a SIGHUP is ignored rather than fatal, its default.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     limits = host.config.limits
-    asyncio.get_running_loop().set_exception_handler(RateLimitedLoopErrors())
-    async with host.running(strict=strict):
+    loop.set_exception_handler(RateLimitedLoopErrors())
+    async with host.running(strict=strict), reloader.running(), watching(reloading.watch, reloader):
+        signal.signal(signal.SIGHUP, on_hangup)
+        if reloading.at_start:
+            _start_reload(reloader, "worker restarted after a reload")
         # Built now that the plugins have started: the blueprints are final.
         server = _Server(
             host,
@@ -205,8 +232,22 @@ async def _serve(host: Host, sockets: list[socket.socket], stack: Stack, strict:
         bound_host, bound_port = listener.getsockname()[:2]
         log_banner(host, f"http://{url_host(bound_host)}:{bound_port}{settings.root_path}", stack.describe())
         _keep_startup_objects_out_of_gc()
-        await server.serve(sockets=sockets)
+        try:
+            await server.serve(sockets=sockets)
+        finally:
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
     logger.info("stopped")
+
+
+_reloads: set[asyncio.Task[bool]] = set()
+"""Reloads under way: the loop keeps only weak references to its tasks."""
+
+
+def _start_reload(reloader: Reloader, reason: str) -> None:
+    logger.info("%s: reloading the config and the plugins", reason, extra={"event": "reload_started"})
+    task = asyncio.get_running_loop().create_task(reloader.reload())
+    _reloads.add(task)
+    task.add_done_callback(_reloads.discard)
 
 
 class _Server(uvicorn.Server):

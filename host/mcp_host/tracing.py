@@ -30,7 +30,7 @@ from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from opentelemetry import context, propagate, trace
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mcp_host.blueprints import ServerBlueprint
+from mcp_host.blueprints import ServedBlueprint
 from mcp_host.session import HostSession
 
 tracer = trace.get_tracer("mcp_host")
@@ -66,7 +66,7 @@ def session_attributes(session: HostSession) -> dict[str, Any]:
 class RequestSpans:
     """Server middleware: the host's attributes on the SDK's span of each message."""
 
-    def __init__(self, blueprint: ServerBlueprint, session: Callable[[], HostSession]) -> None:
+    def __init__(self, blueprint: ServedBlueprint, session: Callable[[], HostSession]) -> None:
         self._blueprint = blueprint
         self._session = session
 

@@ -2,9 +2,9 @@
 
 The parent prepares the host once (config, plugins: mistakes are reported once, before
 anything starts), then forks the workers and only supervises them: it passes SIGTERM and
-Ctrl-C on, restarts a worker that dies (its clients reconnect to the others; its sessions'
-routing entries expire), and gives up when one dies right after it started, which means
-it cannot run at all.
+Ctrl-C on, passes SIGHUP (reload) to every worker, each of which reloads on its own, restarts
+a worker that dies (its clients reconnect to the others; its sessions' routing entries
+expire), and gives up when one dies right after it started, which means it cannot run at all.
 
 On Linux every worker listens on its own socket bound to the same port (SO_REUSEPORT), so
 the kernel spreads new connections evenly over them; elsewhere they share the parent's.
@@ -45,14 +45,19 @@ def worker_listener(shared: socket.socket) -> socket.socket:
     return own
 
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-"""Each stops every worker gracefully (SIGTERM to each); SIGHUP too, until the config can be reloaded."""
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+"""Each stops every worker gracefully (SIGTERM to each)."""
 
 
-def supervise(count: int, run_worker: Callable[[int], int]) -> int:
-    """Run ``run_worker(index)`` in ``count`` forked processes until told to stop."""
+def supervise(count: int, run_worker: Callable[[int, bool], int]) -> int:
+    """Run ``run_worker(index, reloaded)`` in ``count`` forked processes until told to stop.
+
+    ``reloaded`` is true for a worker restarted after a reload: it was forked from the host as
+    it started, and must reload at once to serve what the others serve.
+    """
     children: dict[int, tuple[int, float]] = {}  # pid -> (index, started at)
     stopping = False
+    reloaded = False
 
     def start(index: int) -> None:
         pid = os.fork()
@@ -62,8 +67,10 @@ def supervise(count: int, run_worker: Callable[[int], int]) -> int:
                 os.setpgid(0, 0)  # Ctrl-C reaches the parent only, which passes it on once
                 for stop_signal in STOP_SIGNALS:
                     signal.signal(stop_signal, signal.SIG_DFL)
+                # Until the worker serves and reloads on it: not the parent's handler, nor fatal.
+                signal.signal(signal.SIGHUP, signal.SIG_IGN)
                 _exit_with_parent(os.getppid())
-                code = run_worker(index)
+                code = run_worker(index, reloaded)
             except Exception:
                 logger.exception("worker %d failed", index)
             finally:
@@ -79,8 +86,17 @@ def supervise(count: int, run_worker: Callable[[int], int]) -> int:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
 
+    def reload(signum: int, frame: object) -> None:
+        nonlocal reloaded
+        reloaded = True
+        logger.info("SIGHUP: passing the reload to %d workers", len(children))
+        for pid in list(children):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGHUP)
+
     for stop_signal in STOP_SIGNALS:
         signal.signal(stop_signal, stop)
+    signal.signal(signal.SIGHUP, reload)
     for index in range(count):
         start(index)
     result = 0

@@ -5,7 +5,19 @@ from __future__ import annotations
 import argparse
 from typing import Protocol
 
-from mcp_host.commands import check, cursor, doctor, init, install, new_plugin, plugins, schema, serve, tools
+from mcp_host.commands import (
+    check,
+    cursor,
+    doctor,
+    init,
+    install,
+    new_plugin,
+    plugins,
+    reload,
+    schema,
+    serve,
+    tools,
+)
 
 
 class Command(Protocol):
@@ -19,5 +31,17 @@ class Command(Protocol):
     def run(self, args: argparse.Namespace) -> int: ...
 
 
-ALL: tuple[Command, ...] = (serve, check, plugins, tools, init, schema, cursor, new_plugin, install, doctor)
+ALL: tuple[Command, ...] = (
+    serve,
+    reload,
+    check,
+    plugins,
+    tools,
+    init,
+    schema,
+    cursor,
+    new_plugin,
+    install,
+    doctor,
+)
 DEFAULT: Command = serve

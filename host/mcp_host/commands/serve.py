@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from mcp_host.commands.common import EXIT_USAGE, add_address_arguments, add_config_argument, load
 from mcp_host.logs import configure_logging
+from mcp_host.reload_triggers import Reloading
 from mcp_host.serving import serve
 
 NAME = "serve"
@@ -32,6 +34,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--strict", action="store_true", help="exit with an error if any plugin fails")
     parser.add_argument(
+        "--pid-file",
+        type=Path,
+        metavar="PATH",
+        help="write the host's pid there while it serves, for `mcp-host reload --pid-file PATH`",
+    )
+    parser.add_argument(
+        "--watch", action="store_true", help="reload whenever the config file changes (as SIGHUP does)"
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         default=1,
@@ -41,17 +52,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    config, source = load(
-        args.config,
-        {
-            "host": args.host,
-            "port": args.port,
-            "log_level": args.log_level,
-            "log_format": args.log_format,
-            "http": args.http,
-            "loop": args.loop,
-        },
-    )
+    overrides: dict[str, object] = {
+        "host": args.host,
+        "port": args.port,
+        "log_level": args.log_level,
+        "log_format": args.log_format,
+        "http": args.http,
+        "loop": args.loop,
+    }
+    config, source = load(args.config, overrides)
+    if args.watch and args.config is None:
+        print("mcp-host: --watch needs a config file to watch: --config PATH", file=sys.stderr)
+        return EXIT_USAGE
     if args.workers < 1:
         print(f"mcp-host: --workers must be 1 or more, not {args.workers}", file=sys.stderr)
         return EXIT_USAGE
@@ -64,4 +76,9 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     configure_logging(config.server.log_level, config.server.log_format)
-    return serve(config, source, strict=args.strict, workers=args.workers)
+    reloading = Reloading(
+        lambda: load(args.config, overrides),
+        pid_file=args.pid_file,
+        watch=args.config if args.watch else None,
+    )
+    return serve(config, source, strict=args.strict, workers=args.workers, reloading=reloading)

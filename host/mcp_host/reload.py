@@ -1,0 +1,276 @@
+"""Reloading a running host: its config and its installed plugins, without dropping a client.
+
+A reload is one transaction. It reads and validates the config file, discovers the plugins
+again (loading those installed or enabled since), configures the new ones and builds the
+servers' blueprints; any mistake the config holds, with the same file and key ``mcp-host
+check`` names, refuses the whole reload and the host serves on as before. Only then are the
+new plugins started (``host_started``, isolated as at start: one that fails is logged and left
+out) and the new blueprints swapped in:
+
+- new sessions get them at once;
+- every live session keeps its server, its id and its plugins' state, and is brought to its
+  key's new blueprint in place (``server_update``), with ``session_started`` for plugins it
+  gains and ``session_ended`` for those it loses; it is then sent the ``list_changed``
+  notifications of what changed, and ``subscriptions/listen`` streams get the same events;
+- a session of a server the config no longer has is ended, with a log line;
+- a plugin disabled by the config stops being offered; its ``host_stopping`` runs once no
+  request of it runs any more. Its code stays imported: Python cannot unload a module.
+
+What a reload does not change is logged as needing a restart: the settings of a plugin that
+is already running (its ``host_started`` ran with the old ones, and new code of an upgraded
+plugin is not imported again), and every section other than ``[plugins.*]``, ``[servers.*]``
+and the ``[server]`` keys that describe the default server.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import anyio
+from anyio.abc import TaskGroup
+from mcp.server.subscriptions import ServerEvent
+
+from mcp_host.blueprints import ServerBlueprint, build_blueprints
+from mcp_host.config import ConfigError, HostConfig, Problem, ServerProfile, ServerSection
+from mcp_host.host import Host
+from mcp_host.plugin_config import changed_settings_problems, configure_added
+from mcp_host.plugins import PluginRecord, PluginStatus
+from mcp_host.server_update import list_changes, update_server
+from mcp_host.shutdown import MIN_STOP_HOOK_BUDGET_S
+
+logger = logging.getLogger(__name__)
+
+ConfigReader = Callable[[], tuple[HostConfig, str]]
+"""Reads the config file afresh, with the command line's overrides: the config and its source."""
+
+HOST_STOPPING_BUDGET_S = 10.0
+"""How long the ``host_stopping`` of a plugin a reload took out may take."""
+
+LIVE_SECTIONS = frozenset({"plugins", "servers"})
+LIVE_SERVER_KEYS = frozenset(ServerProfile.model_fields)
+"""The ``[server]`` keys a reload applies: those describing the default server, as a
+``[servers.NAME]`` table does."""
+
+
+@dataclass
+class _Plan:
+    """What a reload will change, all of it validated."""
+
+    config: HostConfig
+    source: str
+    blueprints: dict[str, ServerBlueprint]
+    added: list[PluginRecord]
+    retiring: list[PluginRecord]
+    needs_restart: list[str]
+
+
+class Reloader:
+    """Reloads ``host`` from ``read_config``: at most one reload at a time."""
+
+    def __init__(self, host: Host, read_config: ConfigReader) -> None:
+        self._host = host
+        self._read_config = read_config
+        self._lock = anyio.Lock()
+        self._retiring: dict[str, PluginRecord] = {}
+        self._tasks: TaskGroup | None = None
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Reloads may run inside. On the way out, plugins taken out by a reload and still
+        waiting for their last request are stopped at once, as the host stops."""
+        try:
+            async with anyio.create_task_group() as tasks:
+                self._tasks = tasks
+                try:
+                    yield
+                finally:
+                    tasks.cancel_scope.cancel()
+        finally:
+            self._tasks = None
+            if self._retiring:
+                await self._stop(list(self._retiring.values()))
+
+    async def reload(self) -> bool:
+        """Reload once; ``False`` when the config was refused (the host serves as before)."""
+        async with self._lock:
+            host = self._host
+            try:
+                plan = self._prepare()
+            except ConfigError as exc:
+                host.metrics.reloads.labels("refused").inc()
+                logger.error(
+                    "reload refused, serving the previous config: %s",
+                    exc,
+                    extra={"event": "reload_refused", "problems": [str(p) for p in exc.problems]},
+                )
+                return False
+            except Exception:
+                host.metrics.reloads.labels("refused").inc()
+                logger.exception("reload refused, serving the previous config: it failed unexpectedly")
+                return False
+            await self._apply(plan)
+            host.metrics.reloads.labels("applied").inc()
+            return True
+
+    # --- the transaction: nothing here changes what clients see ---------------------------
+
+    def _prepare(self) -> _Plan:
+        host = self._host
+        config, source = self._read_config()
+        plugins = host.plugins
+        problems = [
+            Problem(
+                f"plugins.{name}.enabled",
+                f"{name!r} is still stopping since the last reload (its host_stopping has not run "
+                "yet); reload again once it has",
+            )
+            for name in self._retiring
+            if config.plugin_entry(name).enabled and name in config.plugins
+        ]
+        if problems:
+            raise ConfigError(source, problems)
+        retiring = [record for record in plugins.loaded() if not config.plugin_entry(record.name).enabled]
+        before = dict(plugins.records)
+        added = plugins.discover_added(config)
+        try:
+            kept = [record for record in plugins.loaded() if record not in retiring]
+            problems = configure_added(plugins, added, kept, config)
+            for record in kept:
+                entry = config.plugin_entry(record.name)
+                if entry != host.config.plugin_entry(record.name):
+                    written = config.written("plugins", record.name)
+                    problems.extend(changed_settings_problems(record, entry, written))
+            leaving = {id(record) for record in retiring}
+            view = [
+                dataclasses.replace(record, status=PluginStatus.DISABLED) if id(record) in leaving else record
+                for record in plugins.records.values()
+            ]
+            blueprints, selection_problems = build_blueprints(config, view)
+            problems.extend(selection_problems)
+            if problems:
+                raise ConfigError(source, problems)
+        except BaseException:
+            plugins.restore(before)
+            raise
+        applied, needs_restart = _applied_config(host.config, config, kept_plugins=before)
+        return _Plan(applied, source, blueprints, added, retiring, needs_restart)
+
+    # --- the swap --------------------------------------------------------------------------
+
+    async def _apply(self, plan: _Plan) -> None:
+        host = self._host
+        plugins = host.plugins
+        failed_before = len(plugins.failed())
+        await plugins.start(host.plugin_changes, plan.added)
+        blueprints = plan.blueprints
+        if len(plugins.failed()) > failed_before:
+            # A plugin that failed to start takes its tools out of every server, as at start.
+            blueprints, _ = build_blueprints(plan.config, _without(plugins.records.values(), plan.retiring))
+        for record in plan.retiring:
+            record.status = PluginStatus.DISABLED
+            self._retiring[record.name] = record
+        host.config, host.source, host.blueprints = plan.config, plan.source, blueprints
+        updated = await self._update_live_servers(blueprints)
+        for key in plan.needs_restart:
+            logger.warning("reload: %s changed in %s; that takes a restart", key, plan.source)
+        logger.info(
+            "reloaded %s: plugins added %s, taken out %s; %d live sessions updated",
+            plan.source,
+            [record.name for record in plan.added if record.is_loaded] or "none",
+            [record.name for record in plan.retiring] or "none",
+            updated,
+            extra={
+                "event": "reloaded",
+                "plugins_added": [record.name for record in plan.added if record.is_loaded],
+                "plugins_removed": [record.name for record in plan.retiring],
+            },
+        )
+        for record in plan.retiring:
+            if self._tasks is not None:
+                self._tasks.start_soon(self._retire, record)
+
+    async def _update_live_servers(self, blueprints: dict[str, ServerBlueprint]) -> int:
+        """Every running server to its key's new blueprint; the sessions of removed keys end.
+        Each key's clients are told once of what changed for it. The number of sessions updated."""
+        factory = self._host.factory
+        events_by_key: dict[str, list[ServerEvent]] = {}
+        updated = 0
+        for live in list(factory.live.values()):
+            old = live.served.current
+            new = blueprints.get(old.key)
+            if new is None:
+                if live.session is not None and live.scope is not None:
+                    logger.warning(
+                        "session %s ended: the reload removed its server %r",
+                        live.session.id,
+                        old.key,
+                        extra={"event": "session_ended_by_reload", **live.session.log_fields()},
+                    )
+                    live.scope.cancel()
+                continue
+            update_server(live.server, old, new)
+            live.served.current = new
+            events_by_key.setdefault(old.key, list_changes(old, new))
+            if live.session is not None:
+                updated += 1
+                joined = [record for record in new.plugins if not old.serves(record.name)]
+                left = [record for record in old.plugins if not new.serves(record.name)]
+                await factory.plugins_joined(joined, live.session)
+                await factory.plugins_left(left, live.session)
+        for key, events in events_by_key.items():
+            for event in events:
+                await self._host.changes.publish([key], event)
+        return updated
+
+    async def _retire(self, record: PluginRecord) -> None:
+        """``host_stopping`` once the plugin's last request has finished, then its hooks are gone."""
+        await self._host.factory.plugin_use.wait_idle(record.name)
+        await self._stop([record])
+
+    async def _stop(self, records: list[PluginRecord]) -> None:
+        host = self._host
+        budget = max(min(HOST_STOPPING_BUDGET_S, host.shutdown.remaining()), MIN_STOP_HOOK_BUDGET_S)
+        await host.plugins.call_each_within(
+            records, "host_stopping", budget, lambda record: {"settings": record.settings}, " (reload)"
+        )
+        for record in records:
+            host.plugins.unload(record)
+            self._retiring.pop(record.name, None)
+            logger.info("plugin %r stopped: the reload took it out", record.name)
+
+
+def _without(records: Iterable[PluginRecord], retiring: list[PluginRecord]) -> list[PluginRecord]:
+    leaving = {id(record) for record in retiring}
+    return [record for record in records if id(record) not in leaving]
+
+
+def _applied_config(
+    old: HostConfig, new: HostConfig, kept_plugins: dict[str, PluginRecord]
+) -> tuple[HostConfig, list[str]]:
+    """What of ``new`` a reload applies, and the keys it leaves for a restart."""
+    needs_restart = [
+        f"[{section}]"
+        for section in HostConfig.model_fields
+        if section not in LIVE_SECTIONS | {"server"} and getattr(old, section) != getattr(new, section)
+    ]
+    restart_only = [key for key in ServerSection.model_fields if key not in LIVE_SERVER_KEYS]
+    needs_restart.extend(
+        f"[server] {key}" for key in restart_only if getattr(old.server, key) != getattr(new.server, key)
+    )
+    plugin_tables = dict(new.plugins)
+    for name, record in kept_plugins.items():
+        if record.status is not PluginStatus.LOADED or not new.plugin_entry(name).enabled:
+            continue
+        if old.plugin_entry(name) != new.plugin_entry(name):
+            needs_restart.append(f"[plugins.{name}]")
+            if name in old.plugins:
+                plugin_tables[name] = old.plugins[name]
+            else:
+                plugin_tables.pop(name, None)
+    server = new.server.model_copy(update={key: getattr(old.server, key) for key in restart_only})
+    applied = old.model_copy(update={"server": server, "servers": new.servers, "plugins": plugin_tables})
+    return applied, needs_restart
