@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -35,7 +36,7 @@ from mcp_types import ElicitRequestParams, ElicitResult
 from mcp_host.testing import LiveHost, run_host
 
 from .external_tools import skip_reason
-from .wire import HEADERS, INITIALIZE
+from .wire import HEADERS, INITIALIZE, INITIALIZED
 
 pytestmark = pytest.mark.anyio
 
@@ -69,6 +70,7 @@ STATE_KEY = "state-key-shared-by-every-process-0123456789"
 AS_ALICE = {"Authorization": f"Bearer {ALICE}"}
 AS_BOB = {"Authorization": f"Bearer {BOB}"}
 PING = {"jsonrpc": "2.0", "id": 7, "method": "ping"}
+LIST_TOOLS = {"jsonrpc": "2.0", "id": 8, "method": "tools/list"}
 
 
 # --- a real redis-server ------------------------------------------------------------------------
@@ -509,3 +511,31 @@ def test_workers_need_a_cluster_table(plugin_env, tmp_path: Path):
     assert result.returncode == 2
     assert "add a [cluster] table" in result.stderr
     assert "redis_url" in result.stderr
+
+
+async def test_a_reload_signalled_to_the_supervisor_reaches_every_worker(plugin_env, redis_server, tmp_path):
+    env = _env(redis_server)
+    base = CONFIG.replace('key_prefix = "test"', 'key_prefix = "reload"')
+    config, pid_file = tmp_path / "config.toml", tmp_path / "mcp-host.pid"
+    config.write_text(base + "\n[plugins.echo]\nenabled = false\n")
+    args = ["--workers", "2", "--pid-file", str(pid_file)]
+    with run_host(config, python=plugin_env.python, env=env, args=args) as host:
+        host.wait_for_log(r"started worker 2 of 2")
+        assert pid_file.read_text().strip() == str(host.process.pid)  # the supervisor's
+        config.write_text(base)
+        reloaded = plugin_env.mcp_host("reload", "--pid-file", str(pid_file))
+        assert reloaded.returncode == 0, reloaded.stderr
+        host.wait_for_log(r"SIGHUP: passing the reload to 2 workers")
+        with anyio.fail_after(20):
+            while len(re.findall(r"plugins added \['echo'\]", host.log)) < 2:
+                await anyio.sleep(0.05)
+        # Fresh connections, which the kernel spreads over both workers: each serves echo.
+        no_reuse = httpx2.Limits(max_keepalive_connections=0)
+        async with httpx2.AsyncClient(headers={**AS_ALICE, **HEADERS}, limits=no_reuse) as http:
+            for _ in range(8):
+                opened = await http.post(host.mcp_url(), json=INITIALIZE)
+                session = {"Mcp-Session-Id": opened.headers["mcp-session-id"]}
+                await http.post(host.mcp_url(), headers=session, json=INITIALIZED)
+                listed = await http.post(host.mcp_url(), headers=session, json=LIST_TOOLS)
+                assert '"echo"' in listed.text
+                await http.delete(host.mcp_url(), headers=session)
