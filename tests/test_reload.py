@@ -25,7 +25,7 @@ from mcp_types import PromptListChangedNotification, ToolListChangedNotification
 from mcp_host.testing import LiveHost, run_host, text_of
 
 from .conftest import PLUGIN_DISTS
-from .wire import QUIET
+from .wire import HEADERS, INITIALIZE, QUIET
 
 pytestmark = pytest.mark.anyio
 
@@ -244,3 +244,24 @@ async def test_a_session_of_a_server_the_reload_removed_is_ended(plugin_env, tmp
                 await session.list_tools()
         async with open_session(host, "sse", Notified()) as session:
             assert "echo" in await tool_names(session)
+
+
+async def test_a_named_server_a_reload_adds_is_served_and_one_it_removes_answers_404(plugin_env, tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text(QUIET)
+    with run_host(config, python=plugin_env.python) as host:
+        extra_mcp, extra_sse = host.url("/servers/extra/mcp"), host.url("/servers/extra/sse")
+        async with httpx2.AsyncClient(headers=HEADERS) as http:
+            assert (await http.post(extra_mcp, json=INITIALIZE)).status_code == 404
+
+            reload_with(host, config, QUIET + "[servers.extra]\nplugins = ['echo']\n")
+            host.wait_for_log(r"server 'extra' added at /servers/extra/mcp")
+            for connection in (streamable_http_client(extra_mcp), sse_client(extra_sse)):
+                async with connection as (read, write), ClientSession(read, write) as session:
+                    await session.initialize()
+                    assert await tool_names(session) == {"echo"}
+
+            reload_with(host, config, QUIET)
+            host.wait_for_log(r"server 'extra' removed")
+            assert (await http.post(extra_mcp, json=INITIALIZE)).status_code == 404
+            assert (await http.post(host.mcp_url(), json=INITIALIZE)).status_code == 200

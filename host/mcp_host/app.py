@@ -4,7 +4,7 @@ routes (``mcp_host.monitoring``) and the status page (``mcp_host.status_page``).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 
 from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
 from mcp.server.auth.middleware.bearer_auth import BearerAuthBackend
@@ -17,11 +17,13 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp
 
 from mcp_host.access import AccessControl
+from mcp_host.blueprints import ServerBlueprint
 from mcp_host.drain import RefuseWhileStopping
 from mcp_host.host import Host
 from mcp_host.jsonrpc_ids import RejectUnusableIds
 from mcp_host.monitoring import operational_routes
 from mcp_host.security import WellFormedPorts, transport_security
+from mcp_host.server_routes import RoutesOf, ServerRoutes
 from mcp_host.status_page import BrowserExplanation, status_routes
 from mcp_host.tracing import TraceContextFromHeaders
 from mcp_host.transport_modern import SessionlessRequests
@@ -30,21 +32,15 @@ from mcp_host.transport_streamable import StreamableHttpServer
 
 
 def create_app(host: Host) -> Starlette:
-    """Build once the host is running (``Host.running``): its blueprints are final then."""
+    """Build once the host is running (``Host.running``). The servers' routes follow reloads:
+    ``app.state.server_routes.sync()`` after one (``mcp_host.server_routes``)."""
     auth = host.config.auth
     verifier = AccessControl(auth, host.blueprints) if AccessControl.needed(auth) else None
     security = transport_security(host.config.server.host, host.config.security)
-    routes, streamable_servers = mcp_routes(host, verifier, security)
-    if verifier is not None:
-        routes.extend(verifier.routes(host.blueprints))
-    routes.extend(operational_routes(host))
-    routes.extend(status_routes(host, security, tokens_required=verifier is not None))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with AsyncExitStack() as stack:
-            for streamable in streamable_servers:
-                await stack.enter_async_context(streamable.running())
+        async with servers.running():
             yield
 
     middleware = []
@@ -53,15 +49,24 @@ def create_app(host: Host) -> Starlette:
             Middleware(AuthenticationMiddleware, backend=BearerAuthBackend(verifier)),
             Middleware(AuthContextMiddleware),
         ]
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app = Starlette(middleware=middleware, lifespan=lifespan)
+    servers = ServerRoutes(app.router, mcp_routes(host, verifier, security), lambda: host.blueprints)
+    # Starlette's router keeps a copy of the list it was given: its own is the one to fill.
+    app.router.routes.extend(servers.initial_routes())
+    if verifier is not None:
+        app.router.routes.extend(verifier.routes(host.blueprints))
+    app.router.routes.extend(operational_routes(host))
+    app.router.routes.extend(status_routes(host, security, tokens_required=verifier is not None))
+    app.state.server_routes = servers
+    return app
 
 
 def mcp_routes(
     host: Host, verifier: AccessControl | None, security: TransportSecuritySettings | None
-) -> tuple[list[BaseRoute], list[StreamableHttpServer]]:
-    """Every configured server on both transports, each behind its bearer-token scope; and the
-    Streamable HTTP servers, whose sessions live as long as the app. A browser loading one of
-    their URLs gets a page saying what it is for."""
+) -> RoutesOf:
+    """What builds one configured server's routes on both transports, behind its bearer-token
+    scope, and its Streamable HTTP server, whose sessions live as long as the server is
+    configured. A browser loading one of their URLs gets a page saying what it is for."""
     settings = host.config.server
     # sse-starlette reads its keep-alive interval from this class attribute, and the SDK's
     # transport offers no other way to set it.
@@ -83,9 +88,9 @@ def mcp_routes(
             checked = TraceContextFromHeaders(checked)
         return RefuseWhileStopping(checked, host.shutdown)
 
-    routes: list[BaseRoute] = []
-    streamable_servers: list[StreamableHttpServer] = []
-    for key, blueprint in host.blueprints.items():
+    def routes_of(blueprint: ServerBlueprint) -> tuple[list[BaseRoute], StreamableHttpServer]:
+        key = blueprint.key
+        routes: list[BaseRoute] = []
         sse = SseServer(
             blueprint=blueprint,
             factory=host.factory,
@@ -109,7 +114,6 @@ def mcp_routes(
                 max_request_body_size=limits.max_body_bytes,
             ),
         )
-        streamable_servers.append(streamable)
         messages: ASGIApp = sse.handle_message
         mcp: ASGIApp = streamable
         if host.cluster is not None:
@@ -137,4 +141,6 @@ def mcp_routes(
                 methods=["GET", "POST", "DELETE"],
             )
         )
-    return routes, streamable_servers
+        return routes, streamable
+
+    return routes_of

@@ -39,6 +39,7 @@ from mcp_host.config import ConfigError, HostConfig, Problem, ServerProfile, Ser
 from mcp_host.host import Host
 from mcp_host.plugin_config import changed_settings_problems, configure_added
 from mcp_host.plugins import PluginRecord, PluginStatus
+from mcp_host.server_routes import ServerRoutes
 from mcp_host.server_update import list_changes, update_server
 from mcp_host.shutdown import MIN_STOP_HOOK_BUDGET_S
 
@@ -77,6 +78,11 @@ class Reloader:
         self._lock = anyio.Lock()
         self._retiring: dict[str, PluginRecord] = {}
         self._tasks: TaskGroup | None = None
+        self._routes: ServerRoutes | None = None
+
+    def follow(self, routes: ServerRoutes) -> None:
+        """Keep ``routes`` (the app's) in step with the servers each reload configures."""
+        self._routes = routes
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -175,6 +181,8 @@ class Reloader:
             self._retiring[record.name] = record
         host.config, host.source, host.blueprints = plan.config, plan.source, blueprints
         updated = await self._update_live_servers(blueprints)
+        if self._routes is not None:
+            await self._routes.sync()
         for key in plan.needs_restart:
             logger.warning("reload: %s changed in %s; that takes a restart", key, plan.source)
         logger.info(
@@ -199,11 +207,13 @@ class Reloader:
         factory = self._host.factory
         events_by_key: dict[str, list[ServerEvent]] = {}
         updated = 0
-        for live in list(factory.live.values()):
+        for live_key, live in list(factory.live.items()):
             old = live.served.current
             new = blueprints.get(old.key)
             if new is None:
-                if live.session is not None and live.scope is not None:
+                if live.session is None:
+                    del factory.live[live_key]  # its routes go with the server's (ServerRoutes)
+                elif live.scope is not None:
                     logger.warning(
                         "session %s ended: the reload removed its server %r",
                         live.session.id,

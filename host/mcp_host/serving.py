@@ -214,10 +214,12 @@ async def _serve(
         if reloading.at_start:
             _start_reload(reloader, "worker restarted after a reload")
         # Built now that the plugins have started: the blueprints are final.
+        app = create_app(host)
+        reloader.follow(app.state.server_routes)
         server = _Server(
             host,
             uvicorn.Config(
-                create_app(host),
+                app,
                 http=http_protocol(stack.http, limits.header_timeout_s),
                 timeout_keep_alive=limits.idle_connection_timeout_s,
                 # uvicorn counts the connection asking among those open: 503 from the (N+1)th.

@@ -33,7 +33,6 @@ class Command(Protocol):
 
 ALL: tuple[Command, ...] = (
     serve,
-    reload,
     check,
     plugins,
     tools,
@@ -43,5 +42,6 @@ ALL: tuple[Command, ...] = (
     new_plugin,
     install,
     doctor,
+    reload,
 )
 DEFAULT: Command = serve
