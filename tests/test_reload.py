@@ -265,3 +265,39 @@ async def test_a_named_server_a_reload_adds_is_served_and_one_it_removes_answers
             host.wait_for_log(r"server 'extra' removed")
             assert (await http.post(extra_mcp, json=INITIALIZE)).status_code == 404
             assert (await http.post(host.mcp_url(), json=INITIALIZE)).status_code == 200
+
+
+ALICE, BOB, CAROL = (
+    "alice-token-0123456789abcdef",
+    "bob-token-0123456789abcdef000",
+    "carol-token-0123456789abcdef",
+)
+
+
+def tokens(*entries: tuple[str, str]) -> str:
+    return "".join(f"[[auth.tokens]]\nname = '{name}'\ntoken = '{token}'\n" for name, token in entries)
+
+
+async def test_a_reload_changes_the_tokens_and_ends_the_sessions_of_removed_ones(plugin_env, tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text(QUIET + tokens(("alice", ALICE), ("bob", BOB)))
+    with run_host(config, python=plugin_env.python) as host:
+
+        def as_(token: str) -> dict[str, str]:
+            return {"Authorization": f"Bearer {token}"}
+
+        async with (
+            sse_client(host.sse_url(), headers=as_(ALICE)) as (alice_read, alice_write),
+            ClientSession(alice_read, alice_write) as alice,
+            sse_client(host.sse_url(), headers=as_(BOB)) as (bob_read, bob_write),
+            ClientSession(bob_read, bob_write) as bob,
+        ):
+            await alice.initialize()
+            await bob.initialize()
+            bob_id = text_of(await bob.call_tool("whoami", {}))
+            reload_with(host, config, QUIET + tokens(("alice", ALICE), ("carol", CAROL)))
+            host.wait_for_log(rf"session {bob_id} ended: the reload removed token 'bob'")
+            assert text_of(await alice.call_tool("echo", {"text": "still"})) == "still"
+        async with httpx2.AsyncClient(headers=HEADERS) as http:
+            assert (await http.post(host.mcp_url(), json=INITIALIZE, headers=as_(BOB))).status_code == 401
+            assert (await http.post(host.mcp_url(), json=INITIALIZE, headers=as_(CAROL))).status_code == 200

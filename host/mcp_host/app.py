@@ -21,6 +21,7 @@ from mcp_host.blueprints import ServerBlueprint
 from mcp_host.drain import RefuseWhileStopping
 from mcp_host.host import Host
 from mcp_host.jsonrpc_ids import RejectUnusableIds
+from mcp_host.live_tokens import LiveAccessControl
 from mcp_host.monitoring import operational_routes
 from mcp_host.security import WellFormedPorts, transport_security
 from mcp_host.server_routes import RoutesOf, ServerRoutes
@@ -35,7 +36,7 @@ def create_app(host: Host) -> Starlette:
     """Build once the host is running (``Host.running``). The servers' routes follow reloads:
     ``app.state.server_routes.sync()`` after one (``mcp_host.server_routes``)."""
     auth = host.config.auth
-    verifier = AccessControl(auth, host.blueprints) if AccessControl.needed(auth) else None
+    verifier = LiveAccessControl(host) if AccessControl.needed(auth) else None
     security = transport_security(host.config.server.host, host.config.security)
 
     @asynccontextmanager
@@ -62,7 +63,7 @@ def create_app(host: Host) -> Starlette:
 
 
 def mcp_routes(
-    host: Host, verifier: AccessControl | None, security: TransportSecuritySettings | None
+    host: Host, verifier: LiveAccessControl | None, security: TransportSecuritySettings | None
 ) -> RoutesOf:
     """What builds one configured server's routes on both transports, behind its bearer-token
     scope, and its Streamable HTTP server, whose sessions live as long as the server is

@@ -35,7 +35,7 @@ from anyio.abc import TaskGroup
 from mcp.server.subscriptions import ServerEvent
 
 from mcp_host.blueprints import ServerBlueprint, build_blueprints
-from mcp_host.config import ConfigError, HostConfig, Problem, ServerProfile, ServerSection
+from mcp_host.config import AuthSection, ConfigError, HostConfig, Problem, ServerProfile, ServerSection
 from mcp_host.host import Host
 from mcp_host.plugin_config import changed_settings_problems, configure_added
 from mcp_host.plugins import PluginRecord, PluginStatus
@@ -51,7 +51,7 @@ ConfigReader = Callable[[], tuple[HostConfig, str]]
 HOST_STOPPING_BUDGET_S = 10.0
 """How long the ``host_stopping`` of a plugin a reload took out may take."""
 
-LIVE_SECTIONS = frozenset({"plugins", "servers"})
+LIVE_SECTIONS = frozenset({"plugins", "servers", "auth"})
 LIVE_SERVER_KEYS = frozenset(ServerProfile.model_fields)
 """The ``[server]`` keys a reload applies: those describing the default server, as a
 ``[servers.NAME]`` table does."""
@@ -179,8 +179,10 @@ class Reloader:
         for record in plan.retiring:
             record.status = PluginStatus.DISABLED
             self._retiring[record.name] = record
+        old_auth = host.config.auth
         host.config, host.source, host.blueprints = plan.config, plan.source, blueprints
         updated = await self._update_live_servers(blueprints)
+        _end_sessions_of_revoked_tokens(host, old_auth)
         if self._routes is not None:
             await self._routes.sync()
         for key in plan.needs_restart:
@@ -253,6 +255,40 @@ class Reloader:
             logger.info("plugin %r stopped: the reload took it out", record.name)
 
 
+def _end_sessions_of_revoked_tokens(host: Host, old: AuthSection) -> None:
+    """End each session a static token of ``[[auth.tokens]]`` opened, when the reload removed
+    or changed that token or it no longer reaches the session's server: its next request would
+    be refused, but an open SSE stream would go on. (An OAuth token is judged on each request.)"""
+    new = host.config.auth
+    if new is old or not old.tokens:
+        return
+    for live in list(host.factory.live.values()):
+        session = live.session
+        caller = session.caller if session is not None else None
+        if session is None or caller is None or live.scope is None or caller.issuer is not None:
+            continue
+        name = caller.client_id
+        before = next((entry for entry in old.tokens if entry.name == name), None)
+        if before is None:
+            continue  # not opened with a static token
+        now = next((entry for entry in new.tokens if entry.name == name), None)
+        if now is None:
+            reason = f"the reload removed token {name!r}"
+        elif before.token != now.token:
+            reason = f"the reload changed token {name!r}"
+        elif now.servers is not None and session.server not in now.servers:
+            reason = f"token {name!r} no longer reaches server {session.server!r}"
+        else:
+            continue
+        logger.warning(
+            "session %s ended: %s",
+            session.id,
+            reason,
+            extra={"event": "session_ended_by_reload", **session.log_fields()},
+        )
+        live.scope.cancel()
+
+
 def _without(records: Iterable[PluginRecord], retiring: list[PluginRecord]) -> list[PluginRecord]:
     leaving = {id(record) for record in retiring}
     return [record for record in records if id(record) not in leaving]
@@ -281,6 +317,13 @@ def _applied_config(
                 plugin_tables[name] = old.plugins[name]
             else:
                 plugin_tables.pop(name, None)
+    auth = new.auth
+    if bool(old.auth.tokens) != bool(new.auth.tokens):
+        # Whether tokens are required at all is how the app was built (its auth middleware).
+        needs_restart.append("[auth] (turning bearer tokens on or off)")
+        auth = old.auth
     server = new.server.model_copy(update={key: getattr(old.server, key) for key in restart_only})
-    applied = old.model_copy(update={"server": server, "servers": new.servers, "plugins": plugin_tables})
+    applied = old.model_copy(
+        update={"server": server, "servers": new.servers, "plugins": plugin_tables, "auth": auth}
+    )
     return applied, needs_restart
