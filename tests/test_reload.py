@@ -4,6 +4,7 @@ told what changed, and a wrong config changes nothing. Real host processes, real
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import socket
 from collections.abc import AsyncIterator
@@ -182,18 +183,39 @@ async def test_a_plugin_pip_installed_while_serving_reaches_a_session_open_all_a
     config.write_text("")
     pid_file = tmp_path / "mcp-host.pid"
     with run_host(config, python=env.python, args=["--pid-file", str(pid_file)]) as host:
+        port = host.base_url.rsplit(":", 1)[1]
+        running = ("plugins", "--running", "--config", str(config), "--port", port)
+
+        def running_echo() -> dict[str, Any] | None:
+            listing = env.mcp_host(*running, "--json")
+            assert listing.returncode == 0, listing.stderr
+            return next(p["running"] for p in json.loads(listing.stdout)["plugins"] if p["name"] == "echo")
+
         notified = Notified()
         async with open_session(host, "mcp", notified) as session:
             assert "echo" not in await tool_names(session)
             env.pip_install(PLUGIN_DISTS / "echo")
+            assert running_echo() is None  # installed, not yet loaded by the running host
             reloaded = env.mcp_host("reload", "--pid-file", str(pid_file))
             assert reloaded.returncode == 0, reloaded.stderr
             assert f"sent SIGHUP to process {host.process.pid}" in reloaded.stdout
             await notified.wait_for_tools()
             assert "echo" in await tool_names(session)
             assert text_of(await session.call_tool("echo", {"text": "new"})) == "new"
-        listing = json.loads(env.mcp_host("plugins", "--json").stdout)
-        assert {plugin["name"] for plugin in listing["plugins"]} >= {"counter", "echo"}
+            assert running_echo() == {"status": "loaded", "version": "0.3.0"}
+
+            # A new version on disk: the running host keeps the code it imported.
+            upgraded = tmp_path / "echo-0.4.0"
+            shutil.copytree(
+                PLUGIN_DISTS / "echo", upgraded, ignore=shutil.ignore_patterns("build", "*.egg-info")
+            )
+            pyproject = upgraded / "pyproject.toml"
+            pyproject.write_text(pyproject.read_text().replace('version = "0.3.0"', 'version = "0.4.0"'))
+            env.pip_install(upgraded)
+            host.process.send_signal(signal.SIGHUP)
+            host.wait_for_log(r"plugins added none, taken out none; 1 live sessions updated")
+            assert running_echo() == {"status": "loaded", "version": "0.3.0"}
+            assert "running host: 0.3.0; a restart loads 0.4.0" in env.mcp_host(*running).stdout
     assert not pid_file.exists()
 
 
@@ -301,3 +323,21 @@ async def test_a_reload_changes_the_tokens_and_ends_the_sessions_of_removed_ones
         async with httpx2.AsyncClient(headers=HEADERS) as http:
             assert (await http.post(host.mcp_url(), json=INITIALIZE, headers=as_(BOB))).status_code == 401
             assert (await http.post(host.mcp_url(), json=INITIALIZE, headers=as_(CAROL))).status_code == 200
+
+
+async def test_watch_reloads_when_the_config_file_changes(plugin_env, tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text(QUIET + "[plugins.echo]\nenabled = false\n")
+    with run_host(config, python=plugin_env.python, args=["--watch"]) as host:
+        notified = Notified()
+        async with open_session(host, "sse", notified) as session:
+            config.write_text(QUIET)  # no signal: the host sees the file change
+            host.wait_for_log(r"config\.toml changed: reloading the config and the plugins")
+            await notified.wait_for_tools()
+            assert "echo" in await tool_names(session)
+            config.write_text(QUIET + "[limits]\nmax_sessions = 'many'\n")
+            host.wait_for_log(r"reload refused, serving the previous config: .*limits\.max_sessions")
+            assert "echo" in await tool_names(session)
+    usage = plugin_env.mcp_host("serve", "--watch")
+    assert usage.returncode == 2
+    assert "--watch needs a config file" in usage.stderr

@@ -35,6 +35,8 @@ def operational_routes(host: Host) -> list[Route]:
             "sessions": len(host.sessions),
             "sessions_by_server": host.sessions.counts(),
             "plugins": plugins,
+            # What the process runs, which a reload does not change (`mcp-host plugins --running`).
+            "plugin_versions": {record.name: record.version for record in host.plugins.records.values()},
         }
         return JSONResponse(body, status_code=200 if ready else 503)
 

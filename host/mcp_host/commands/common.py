@@ -62,6 +62,13 @@ def prepare(path: Path | None, overrides: dict[str, object] | None = None) -> Ho
     return host
 
 
+def local_url(config: HostConfig, path: str) -> str:
+    """The URL of ``path`` on the host serving ``config``, as a client on this machine reaches it."""
+    settings = config.server
+    address = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    return f"http://{url_host(address)}:{settings.port}{settings.root_path}{path}"
+
+
 def connect_url(host: Host, blueprint: ServerBlueprint, transport_path: str) -> str:
     """The URL a client on this machine uses to reach one server."""
     settings = host.config.server

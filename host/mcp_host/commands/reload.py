@@ -14,8 +14,14 @@ from pathlib import Path
 
 import httpx2
 
-from mcp_host.addresses import url_host
-from mcp_host.commands.common import EXIT_FAILURE, EXIT_OK, add_address_arguments, add_config_argument, load
+from mcp_host.commands.common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    add_address_arguments,
+    add_config_argument,
+    load,
+    local_url,
+)
 
 NAME = "reload"
 HELP = "make the running host reload its config and plugins, without dropping a client"
@@ -63,8 +69,7 @@ def _pid_from_file(path: Path) -> tuple[int, str]:
 def _pid_from_address(args: argparse.Namespace) -> tuple[int, str]:
     config, _ = load(args.config, {"host": args.host, "port": args.port})
     settings = config.server
-    address = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
-    url = f"http://{url_host(address)}:{settings.port}{settings.root_path}/healthz"
+    url = local_url(config, "/healthz")
     try:
         answer = httpx2.get(url, timeout=5.0)
         pid = answer.json().get("pid")
