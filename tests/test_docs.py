@@ -48,6 +48,10 @@ NOT_RUN_HERE = {
     "docker run --rm -d --name jaeger": (
         "needs Docker and its registry; tests/test_telemetry.py exports to an OTLP receiver on loopback"
     ),
+    ".venv/bin/mcp-host --config config.toml --pid-file mcp-host.pid": (
+        "serves in the foreground while the next commands run beside it; tests/test_reload.py runs "
+        "the same steps (--pid-file, a pip install while serving, mcp-host reload --pid-file)"
+    ),
 }
 QUICK_START = "python3 -m venv .venv && .venv/bin/pip install -e . -e plugins/weather -e plugins/time\n"
 CURSOR = ".venv/bin/mcp-host cursor --config config.toml --write\n"
