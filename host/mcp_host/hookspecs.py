@@ -16,6 +16,13 @@ The order, for each plugin: ``plugin_settings``, then ``register_tools``,
 before any event loop runs), then ``host_started``; then ``session_started`` and
 ``session_ended`` once per client session; last ``host_stopping``.
 
+A reload of the running host (``SIGHUP``, ``mcp-host reload``) keeps that order for each
+plugin. A plugin it adds (newly installed or enabled) gets the start-up hooks then, while
+the host serves, and ``session_started`` for each open session it joins; a plugin it takes
+out (disabled) gets ``session_ended`` for each open session it leaves and ``host_stopping``
+once its last request has finished, while the host serves on. A plugin that stays keeps its
+settings and is not called again.
+
 Sessions and the 2026-07-28 revision: a handshake-era client (HTTP+SSE, or ``/mcp`` after
 ``initialize``) has a session, with its own server, its ``session_started`` and
 ``session_ended``, and a ``session.state`` that lasts as long as it does. A request of the
