@@ -341,3 +341,38 @@ async def test_watch_reloads_when_the_config_file_changes(plugin_env, tmp_path):
     usage = plugin_env.mcp_host("serve", "--watch")
     assert usage.returncode == 2
     assert "--watch needs a config file" in usage.stderr
+
+
+async def test_a_disabled_plugin_stops_after_its_last_request_then_may_come_back(plugin_env, tmp_path):
+    config = tmp_path / "config.toml"
+    counter_events = tmp_path / "counter.jsonl"
+    counter = f"[plugins.counter]\nevents_file = '{counter_events}'\n"
+    disabled = counter + "enabled = false\n"
+    config.write_text(QUIET + counter)
+    with run_host(config, python=plugin_env.python) as host:
+        notified = Notified()
+        async with open_session(host, "mcp", notified) as session, anyio.create_task_group() as calls:
+            napped: list[str] = []
+
+            async def nap() -> None:
+                napped.append(text_of(await session.call_tool("nap", {"seconds": 5})))
+
+            calls.start_soon(nap)
+            with anyio.fail_after(10):
+                while "nap started" not in events(counter_events):
+                    await anyio.sleep(0.02)
+            reload_with(host, config, QUIET + disabled)
+            host.wait_for_log(r"taken out \['counter'\]")
+            reload_with(host, config, QUIET + counter)
+            host.wait_for_log(r"reload refused, .*'counter' is still stopping since the last reload")
+            assert "plugin 'counter' stopped" not in host.log  # its nap is still running
+        assert napped == ["rested"]  # a request in flight is never cut by a reload
+        host.wait_for_log(r"plugin 'counter' stopped: the reload took it out")
+
+        other = Notified()
+        async with open_session(host, "sse", other) as open_all_along:
+            reload_with(host, config, QUIET + counter + "start = 10\n")
+            await other.wait_for_tools()
+            # Its session_started ran for this open session, with the new settings.
+            assert text_of(await open_all_along.call_tool("increment", {})) == "11"
+    assert events(counter_events) == ["started", "nap started", "ended", "started", "ended"]

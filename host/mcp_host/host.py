@@ -142,7 +142,8 @@ class Host:
     async def running(self, strict: bool = False) -> AsyncIterator[None]:
         """Start the plugins' shared resources for the host's lifetime, and stop them after.
 
-        Inside, ``blueprints`` are final: what serves clients is built from them then.
+        Inside, what serves clients is built from ``blueprints``, which only a reload
+        (``mcp_host.reload``) replaces.
 
         With ``[cluster]``, join the cluster first: ``ClusterUnavailable`` if Redis cannot be
         reached, before any plugin started.

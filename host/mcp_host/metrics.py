@@ -89,8 +89,9 @@ class HostMetrics:
         )
         self.reloads = Counter(
             "mcp_host_reloads",
-            "Reloads of the config and plugins (SIGHUP, mcp-host reload, --watch) by outcome: applied, "
-            "or refused (the config or a plugin's settings were wrong; the host serves as before).",
+            "Reloads of the config and plugins (SIGHUP, mcp-host reload, --watch) by outcome: applied; "
+            "refused (the config or a plugin's settings were wrong; the host serves as before); failed "
+            "(an error of the host's own while applying it, in the log).",
             ["outcome"],
             registry=self.registry,
         )

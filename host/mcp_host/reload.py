@@ -118,7 +118,13 @@ class Reloader:
                 host.metrics.reloads.labels("refused").inc()
                 logger.exception("reload refused, serving the previous config: it failed unexpectedly")
                 return False
-            await self._apply(plan)
+            try:
+                await self._apply(plan)
+            except Exception:
+                # A bug of ours, past the point of no return: said loudly, the host serves on.
+                logger.exception("reload failed while it was being applied")
+                host.metrics.reloads.labels("failed").inc()
+                return False
             host.metrics.reloads.labels("applied").inc()
             return True
 
@@ -135,22 +141,24 @@ class Reloader:
                 "yet); reload again once it has",
             )
             for name in self._retiring
-            if config.plugin_entry(name).enabled and name in config.plugins
+            if config.plugin_entry(name).enabled
         ]
         if problems:
             raise ConfigError(source, problems)
         retiring = [record for record in plugins.loaded() if not config.plugin_entry(record.name).enabled]
+        leaving = {id(record) for record in retiring}
         before = dict(plugins.records)
         added = plugins.discover_added(config)
         try:
-            kept = [record for record in plugins.loaded() if record not in retiring]
+            kept = [record for record in plugins.loaded() if id(record) not in leaving]
             problems = configure_added(plugins, added, kept, config)
             for record in kept:
+                if record is not before.get(record.name):
+                    continue  # just configured from the new table
                 entry = config.plugin_entry(record.name)
                 if entry != host.config.plugin_entry(record.name):
                     written = config.written("plugins", record.name)
                     problems.extend(changed_settings_problems(record, entry, written))
-            leaving = {id(record) for record in retiring}
             view = [
                 dataclasses.replace(record, status=PluginStatus.DISABLED) if id(record) in leaving else record
                 for record in plugins.records.values()
