@@ -243,12 +243,30 @@ async def test_a_2026_listener_hears_of_the_change(plugin_env, tmp_path):
             client.listen(tools_list_changed=True) as subscription,
         ):
             assert "echo" not in {tool.name for tool in (await client.list_tools()).tools}
-            reload_with(host, config, QUIET)
+            renamed = "[server]\nname = 'renamed'\nlist_ttl_s = 5\ncache_scope = 'public'\n"
+            reload_with(host, config, QUIET + renamed)
             with anyio.fail_after(20):
                 event = await anext(aiter(subscription))
             assert event == ToolsListChanged()
             assert "echo" in {tool.name for tool in (await client.list_tools()).tools}
             assert text_of(await client.call_tool("echo", {"text": "modern"})) == "modern"
+        discover = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "server/discover",
+            "params": {
+                "_meta": {
+                    "io.modelcontextprotocol/protocolVersion": MODERN,
+                    "io.modelcontextprotocol/clientCapabilities": {},
+                }
+            },
+        }
+        modern = {**HEADERS, "MCP-Protocol-Version": MODERN, "Mcp-Method": "server/discover"}
+        async with httpx2.AsyncClient() as http:
+            answer = (await http.post(host.mcp_url(), json=discover, headers=modern)).json()
+        result = answer["result"]
+        assert result["_meta"]["io.modelcontextprotocol/serverInfo"]["name"] == "renamed"
+        assert (result["ttlMs"], result["cacheScope"]) == (5000, "public")
 
 
 async def test_a_session_of_a_server_the_reload_removed_is_ended(plugin_env, tmp_path):

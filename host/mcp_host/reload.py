@@ -40,7 +40,7 @@ from mcp_host.host import Host
 from mcp_host.plugin_config import changed_settings_problems, configure_added
 from mcp_host.plugins import PluginRecord, PluginStatus
 from mcp_host.server_routes import ServerRoutes
-from mcp_host.server_update import list_changes, update_server
+from mcp_host.server_update import list_changes, update_identity, update_server
 from mcp_host.shutdown import MIN_STOP_HOOK_BUDGET_S
 
 logger = logging.getLogger(__name__)
@@ -233,6 +233,8 @@ class Reloader:
                     live.scope.cancel()
                 continue
             update_server(live.server, old, new)
+            if live.session is None and old.profile != new.profile:
+                update_identity(live.server, new.profile, self._host.sessionless_options(new).cache_hints)
             live.served.current = new
             events_by_key.setdefault(old.key, list_changes(old, new))
             if live.session is not None:

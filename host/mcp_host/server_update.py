@@ -8,13 +8,15 @@ or a template: those are taken from its managers' tables, the one place they are
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
+from mcp.server.caching import CacheableMethod, CacheHint, validate_cache_hints
 from mcp.server.mcpserver import MCPServer
 from mcp.server.subscriptions import PromptsListChanged, ResourcesListChanged, ServerEvent, ToolsListChanged
 
 from mcp_host.blueprints import ServerBlueprint
+from mcp_host.config import ServerProfile
 
 T = TypeVar("T")
 
@@ -61,6 +63,18 @@ def update_server(server: MCPServer[Any], old: ServerBlueprint, new: ServerBluep
             description=template.description,
             mime_type=template.mime_type,
         )(template.fn)
+
+
+def update_identity(
+    server: MCPServer[Any], profile: ServerProfile, cache_hints: Mapping[CacheableMethod, CacheHint]
+) -> None:
+    """A 2026-07-28 server's name, title, instructions and list caching, as its next
+    ``server/discover`` and lists announce them. (A session keeps what its ``initialize`` said.)"""
+    lowlevel = server._lowlevel_server
+    lowlevel.name, lowlevel.title, lowlevel.instructions = profile.name, profile.title, profile.instructions
+    # The SDK dumps its identity once per server, as a cached property: dropped, it is made again.
+    lowlevel.__dict__.pop("_server_info_stamp_source", None)
+    lowlevel.cache_hints = validate_cache_hints(cache_hints)
 
 
 def _same(old: Sequence[object], new: Sequence[object]) -> bool:
