@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -104,6 +105,7 @@ class Reloader:
         """Reload once; ``False`` when the config was refused (the host serves as before)."""
         async with self._lock:
             host = self._host
+            started = time.perf_counter()
             try:
                 plan = self._prepare()
             except ConfigError as exc:
@@ -119,7 +121,7 @@ class Reloader:
                 logger.exception("reload refused, serving the previous config: it failed unexpectedly")
                 return False
             try:
-                await self._apply(plan)
+                await self._apply(plan, started)
             except Exception:
                 # A bug of ours, past the point of no return: said loudly, the host serves on.
                 logger.exception("reload failed while it was being applied")
@@ -175,7 +177,7 @@ class Reloader:
 
     # --- the swap --------------------------------------------------------------------------
 
-    async def _apply(self, plan: _Plan) -> None:
+    async def _apply(self, plan: _Plan, started: float) -> None:
         host = self._host
         plugins = host.plugins
         failed_before = len(plugins.failed())
@@ -195,14 +197,17 @@ class Reloader:
             await self._routes.sync()
         for key in plan.needs_restart:
             logger.warning("reload: %s changed in %s; that takes a restart", key, plan.source)
+        elapsed_ms = (time.perf_counter() - started) * 1000
         logger.info(
-            "reloaded %s: plugins added %s, taken out %s; %d live sessions updated",
+            "reloaded %s: plugins added %s, taken out %s; %d live sessions updated in %.0f ms",
             plan.source,
             [record.name for record in plan.added if record.is_loaded] or "none",
             [record.name for record in plan.retiring] or "none",
             updated,
+            elapsed_ms,
             extra={
                 "event": "reloaded",
+                "duration_ms": round(elapsed_ms, 1),
                 "plugins_added": [record.name for record in plan.added if record.is_loaded],
                 "plugins_removed": [record.name for record in plan.retiring],
             },
