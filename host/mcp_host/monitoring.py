@@ -1,5 +1,5 @@
 """The operational routes, open without a token: ``/healthz`` (liveness, and the pid that
-``mcp-host reload`` signals), ``/readyz``
+``mcp-host reload`` signals, to a client on this machine), ``/readyz``
 (readiness: plugins started, sessions accepted) and ``/metrics`` (Prometheus; behind a bearer
 token when ``[metrics] token`` is set)."""
 
@@ -13,13 +13,17 @@ from starlette.routing import Route
 from mcp_host.host import Host
 from mcp_host.security import bearer_matches
 
+LOOPBACK = frozenset({"127.0.0.1", "::1"})
+
 
 def operational_routes(host: Host) -> list[Route]:
     async def healthz(request: Request) -> JSONResponse:
         """Liveness: the process answers (and, in a cluster, which worker it is)."""
         body: dict[str, object] = {"status": "ok", "sessions": len(host.sessions)}
-        if host.reload_pid is not None:
-            body["pid"] = host.reload_pid  # what `mcp-host reload` signals
+        client = request.client.host if request.client else ""
+        if host.reload_pid is not None and client in LOOPBACK:
+            # What `mcp-host reload` signals; it runs on this machine, and nobody else needs it.
+            body["pid"] = host.reload_pid
         if host.cluster is not None:
             body["worker"] = host.cluster.worker
         return JSONResponse(body)
