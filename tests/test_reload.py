@@ -394,3 +394,20 @@ async def test_a_disabled_plugin_stops_after_its_last_request_then_may_come_back
             # Its session_started ran for this open session, with the new settings.
             assert text_of(await open_all_along.call_tool("increment", {})) == "11"
     assert events(counter_events) == ["started", "nap started", "ended", "started", "ended"]
+
+
+async def test_a_reload_applies_the_session_limits_and_names_the_limits_that_take_a_restart(
+    plugin_env, tmp_path
+):
+    config = tmp_path / "config.toml"
+    config.write_text(QUIET)
+    with run_host(config, python=plugin_env.python) as host:
+        async with (
+            open_session(host, "sse", Notified()) as session,
+            httpx2.AsyncClient(headers=HEADERS) as http,
+        ):
+            reload_with(host, config, QUIET + "[limits]\nmax_sessions_per_client = 1\ncall_timeout_s = 5\n")
+            host.wait_for_log(r"reload: \[limits\] call_timeout_s changed in .*; that takes a restart")
+            host.wait_for_log(r"reloaded ")
+            assert (await http.post(host.mcp_url(), json=INITIALIZE)).status_code == 429
+            assert text_of(await session.call_tool("echo", {"text": "mine"})) == "mine"

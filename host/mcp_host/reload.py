@@ -30,13 +30,15 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 import anyio
 from anyio.abc import TaskGroup
 from mcp.server.subscriptions import ServerEvent
+from pydantic import BaseModel
 
 from mcp_host.blueprints import ServerBlueprint, build_blueprints
-from mcp_host.config import AuthSection, ConfigError, HostConfig, Problem, ServerProfile, ServerSection
+from mcp_host.config import AuthSection, ConfigError, HostConfig, Problem, ServerProfile
 from mcp_host.host import Host
 from mcp_host.plugin_config import changed_settings_problems, configure_added
 from mcp_host.plugins import PluginRecord, PluginStatus
@@ -56,6 +58,10 @@ LIVE_SECTIONS = frozenset({"plugins", "servers", "auth"})
 LIVE_SERVER_KEYS = frozenset(ServerProfile.model_fields)
 """The ``[server]`` keys a reload applies: those describing the default server, as a
 ``[servers.NAME]`` table does."""
+LIVE_LIMITS = frozenset(
+    {"max_sessions", "max_sessions_per_client", "max_concurrent_calls", "max_pending_output_bytes"}
+)
+"""The ``[limits]`` a reload applies: to admission at once, to the sessions opened after it."""
 
 
 @dataclass
@@ -191,6 +197,7 @@ class Reloader:
             self._retiring[record.name] = record
         old_auth = host.config.auth
         host.config, host.source, host.blueprints = plan.config, plan.source, blueprints
+        _apply_limits(host)
         updated = await self._update_live_servers(blueprints)
         _end_sessions_of_revoked_tokens(host, old_auth)
         if self._routes is not None:
@@ -270,6 +277,14 @@ class Reloader:
             logger.info("plugin %r stopped: the reload took it out", record.name)
 
 
+def _apply_limits(host: Host) -> None:
+    limits = host.config.limits
+    host.sessions.max_sessions = limits.max_sessions
+    host.sessions.max_per_client = limits.max_sessions_per_client
+    host.factory.max_concurrent_calls = limits.max_concurrent_calls
+    host.factory.max_pending_output_bytes = limits.max_pending_output_bytes
+
+
 def _end_sessions_of_revoked_tokens(host: Host, old: AuthSection) -> None:
     """End each session a static token of ``[[auth.tokens]]`` opened, when the reload removed
     or changed that token or it no longer reaches the session's server: its next request would
@@ -316,12 +331,11 @@ def _applied_config(
     needs_restart = [
         f"[{section}]"
         for section in HostConfig.model_fields
-        if section not in LIVE_SECTIONS | {"server"} and getattr(old, section) != getattr(new, section)
+        if section not in LIVE_SECTIONS | {"server", "limits"}
+        and getattr(old, section) != getattr(new, section)
     ]
-    restart_only = [key for key in ServerSection.model_fields if key not in LIVE_SERVER_KEYS]
-    needs_restart.extend(
-        f"[server] {key}" for key in restart_only if getattr(old.server, key) != getattr(new.server, key)
-    )
+    server = _merged("server", old.server, new.server, LIVE_SERVER_KEYS, needs_restart)
+    limits = _merged("limits", old.limits, new.limits, LIVE_LIMITS, needs_restart)
     plugin_tables = dict(new.plugins)
     for name, record in kept_plugins.items():
         if record.status is not PluginStatus.LOADED or not new.plugin_entry(name).enabled:
@@ -337,8 +351,24 @@ def _applied_config(
         # Whether tokens are required at all is how the app was built (its auth middleware).
         needs_restart.append("[auth] (turning bearer tokens on or off)")
         auth = old.auth
-    server = new.server.model_copy(update={key: getattr(old.server, key) for key in restart_only})
     applied = old.model_copy(
-        update={"server": server, "servers": new.servers, "plugins": plugin_tables, "auth": auth}
+        update={
+            "server": server,
+            "limits": limits,
+            "servers": new.servers,
+            "plugins": plugin_tables,
+            "auth": auth,
+        }
     )
     return applied, needs_restart
+
+
+Section = TypeVar("Section", bound=BaseModel)
+
+
+def _merged(name: str, old: Section, new: Section, live: frozenset[str], needs_restart: list[str]) -> Section:
+    """``new`` with the keys a reload cannot apply kept as in ``old`` (and named in ``needs_restart``)."""
+    restart_only = {key for key in type(new).model_fields if key not in live}
+    changed = sorted(key for key in restart_only if getattr(old, key) != getattr(new, key))
+    needs_restart.extend(f"[{name}] {key}" for key in changed)
+    return new.model_copy(update={key: getattr(old, key) for key in restart_only})
