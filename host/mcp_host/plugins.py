@@ -115,8 +115,8 @@ class PluginManager:
         """Load the plugins installed, or enabled in ``config``, since discovery last ran.
 
         Python caches what is installed: those caches are dropped first, so that a distribution
-        pip installed into the running host's environment is found (one installed in a new
-        ``sys.path`` entry, such as an editable install's, is not: that takes a restart).
+        pip installed into the running host's environment is found. (An editable install's code
+        is found through a ``.pth`` file, which Python reads only at start: it fails to import.)
         ``restore`` undoes this when the reload that asked is refused.
         """
         importlib.invalidate_caches()
