@@ -7,6 +7,7 @@ import json
 import shutil
 import signal
 import socket
+import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -411,3 +412,19 @@ async def test_a_reload_applies_the_session_limits_and_names_the_limits_that_tak
             host.wait_for_log(r"reloaded ")
             assert (await http.post(host.mcp_url(), json=INITIALIZE)).status_code == 429
             assert text_of(await session.call_tool("echo", {"text": "mine"})) == "mine"
+
+
+def test_a_plugin_that_failed_to_import_is_tried_again_by_a_reload(make_scratch_env, tmp_path):
+    env = make_scratch_env("broken")
+    config = tmp_path / "config.toml"
+    config.write_text("")
+    with run_host(config, python=env.python) as host:
+        host.wait_for_log(r"plugin 'broken' .*ModuleNotFoundError")
+        site = subprocess.check_output(
+            [env.python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True
+        ).strip()
+        # The missing dependency, installed while the host serves.
+        (Path(site) / "mcp_host_dependency_that_is_not_installed.py").write_text("")
+        host.process.send_signal(signal.SIGHUP)
+        # Imported now: what is left wrong with it is the plugin's own.
+        host.wait_for_log(r"plugin 'broken' .*failed and is not served: implements no hooks")

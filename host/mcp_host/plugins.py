@@ -112,7 +112,8 @@ class PluginManager:
             self._load_entry_point(entry_point, config)
 
     def discover_added(self, config: HostConfig) -> list[PluginRecord]:
-        """Load the plugins installed, or enabled in ``config``, since discovery last ran.
+        """Load the plugins installed, or enabled in ``config``, since discovery last ran, and
+        those that failed to import then.
 
         Python caches what is installed: those caches are dropped first, so that a distribution
         pip installed into the running host's environment is found. (An editable install's code
@@ -124,9 +125,14 @@ class PluginManager:
         for entry_point in sorted(entry_points(group=hookspecs.PROJECT_NAME), key=lambda ep: ep.name):
             known = self.records.get(entry_point.name)
             if known is not None:
-                if known.status is not PluginStatus.DISABLED or not config.plugin_entry(known.name).enabled:
+                # Disabled until now, or never imported (a dependency may have been installed
+                # since): loaded afresh. A plugin whose code ran keeps its record.
+                retry = known.status is PluginStatus.DISABLED or (
+                    known.status is PluginStatus.FAILED and known.plugin is None
+                )
+                if not retry or not config.plugin_entry(known.name).enabled:
                     continue
-                del self.records[known.name]  # disabled until now: loaded afresh
+                del self.records[known.name]
             self._load_entry_point(entry_point, config)
             added.append(self.records[entry_point.name])
         return added
