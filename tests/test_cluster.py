@@ -33,6 +33,7 @@ from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp_types import ElicitRequestParams, ElicitResult
 
+from mcp_host.cluster import workers as workers_module
 from mcp_host.testing import LiveHost, run_host
 
 from .external_tools import skip_reason
@@ -513,6 +514,13 @@ def test_workers_need_a_cluster_table(plugin_env, tmp_path: Path):
     assert "redis_url" in result.stderr
 
 
+async def _all_serve(host: LiveHost, workers: int) -> None:
+    """Until every worker serves: each logs its start-up block."""
+    with anyio.fail_after(30):
+        while len(re.findall(r"plugins loaded: ", host.log)) < workers:
+            await anyio.sleep(0.05)
+
+
 async def test_a_reload_signalled_to_the_supervisor_reaches_every_worker(plugin_env, redis_server, tmp_path):
     env = _env(redis_server)
     base = CONFIG.replace('key_prefix = "test"', 'key_prefix = "reload"')
@@ -520,7 +528,7 @@ async def test_a_reload_signalled_to_the_supervisor_reaches_every_worker(plugin_
     config.write_text(base + "\n[plugins.echo]\nenabled = false\n")
     args = ["--workers", "2", "--pid-file", str(pid_file)]
     with run_host(config, python=plugin_env.python, env=env, args=args) as host:
-        host.wait_for_log(r"started worker 2 of 2")
+        await _all_serve(host, 2)
         assert pid_file.read_text().strip() == str(host.process.pid)  # the supervisor's
         config.write_text(base)
         reloaded = plugin_env.mcp_host("reload", "--pid-file", str(pid_file))
@@ -539,3 +547,26 @@ async def test_a_reload_signalled_to_the_supervisor_reaches_every_worker(plugin_
                 listed = await http.post(host.mcp_url(), headers=session, json=LIST_TOOLS)
                 assert '"echo"' in listed.text
                 await http.delete(host.mcp_url(), headers=session)
+
+
+async def test_a_worker_started_again_after_a_reload_reloads_as_it_starts(plugin_env, redis_server, tmp_path):
+    env = _env(redis_server)
+    base = CONFIG.replace('key_prefix = "test"', 'key_prefix = "restart"')
+    config = tmp_path / "config.toml"
+    config.write_text(base + "\n[plugins.echo]\nenabled = false\n")
+    with run_host(config, python=plugin_env.python, env=env, args=["--workers", "2"]) as host:
+        pid = int(host.wait_for_log(r"started worker 1 of 2 \(pid (\d+)\)").group(1))
+        await _all_serve(host, 2)
+        config.write_text(base)
+        host.process.send_signal(signal.SIGHUP)
+        with anyio.fail_after(20):
+            while len(re.findall(r"plugins added \['echo'\]", host.log)) < 2:
+                await anyio.sleep(0.05)
+        # The supervisor starts a worker again only if it ran past its start-up window.
+        await anyio.sleep(workers_module.STARTUP_S + 0.5)
+        os.kill(pid, signal.SIGKILL)
+        host.wait_for_log(rf"started worker 1 of 2 \(pid (?!{pid}\))\d+\)", timeout=30)
+        host.wait_for_log(r"worker restarted after a reload: reloading the config", timeout=30)
+        with anyio.fail_after(30):
+            while len(re.findall(r"plugins added \['echo'\]", host.log)) < 3:
+                await anyio.sleep(0.05)

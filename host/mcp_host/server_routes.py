@@ -59,6 +59,7 @@ class ServerRoutes:
             for key, (routes, streamable) in self._pending.items():
                 self._served[key] = _Served(routes, await tasks.start(_serve, streamable))
             self._pending = {}
+            await self.sync()  # a reload may have come between the app's making and its start
             try:
                 yield
             finally:

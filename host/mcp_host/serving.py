@@ -205,17 +205,25 @@ async def _serve(
 
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, on_stop_signal)
-    # Until the host serves (and after), a SIGHUP is ignored rather than fatal, its default.
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    hangup_while_starting = False
+
+    def remember_hangup(signum: int, frame: object) -> None:
+        # Not fatal, its default: the reload runs once the host serves.
+        nonlocal hangup_while_starting
+        hangup_while_starting = True
+
+    signal.signal(signal.SIGHUP, remember_hangup)
     limits = host.config.limits
     loop.set_exception_handler(RateLimitedLoopErrors())
     async with host.running(strict=strict), reloader.running(), watching(reloading.watch, reloader):
+        # Built now that the plugins have started, from the blueprints as they are.
+        app = create_app(host)
+        reloader.follow(app.state.server_routes)
         signal.signal(signal.SIGHUP, on_hangup)
         if reloading.at_start:
             _start_reload(reloader, "worker restarted after a reload")
-        # Built now that the plugins have started: the blueprints are final.
-        app = create_app(host)
-        reloader.follow(app.state.server_routes)
+        elif hangup_while_starting:
+            _start_reload(reloader, "SIGHUP while starting")
         server = _Server(
             host,
             uvicorn.Config(
