@@ -16,10 +16,9 @@ out) and the new blueprints swapped in:
 - a plugin disabled by the config stops being offered; its ``host_stopping`` runs once no
   request of it runs any more. Its code stays imported: Python cannot unload a module.
 
-What a reload does not change is logged as needing a restart: the settings of a plugin that
-is already running (its ``host_started`` ran with the old ones, and new code of an upgraded
-plugin is not imported again), and every section other than ``[plugins.*]``, ``[servers.*]``
-and the ``[server]`` keys that describe the default server.
+What a reload does not change is logged as needing a restart (``reload_scope``): among it,
+the settings of a plugin that is already running (its ``host_started`` ran with the old
+ones), and new code of an upgraded plugin, which is not imported again.
 """
 
 from __future__ import annotations
@@ -30,18 +29,18 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TypeVar
 
 import anyio
 from anyio.abc import TaskGroup
 from mcp.server.subscriptions import ServerEvent
-from pydantic import BaseModel
 
 from mcp_host.blueprints import ServerBlueprint, build_blueprints
-from mcp_host.config import AuthSection, ConfigError, HostConfig, Problem, ServerProfile
+from mcp_host.config import ConfigError, HostConfig, Problem
 from mcp_host.host import Host
+from mcp_host.live_tokens import end_sessions_of_revoked_tokens
 from mcp_host.plugin_config import changed_settings_problems, configure_added
 from mcp_host.plugins import PluginRecord, PluginStatus
+from mcp_host.reload_scope import applied_config, apply_limits
 from mcp_host.server_routes import ServerRoutes
 from mcp_host.server_update import list_changes, update_identity, update_server
 from mcp_host.shutdown import MIN_STOP_HOOK_BUDGET_S
@@ -53,15 +52,6 @@ ConfigReader = Callable[[], tuple[HostConfig, str]]
 
 HOST_STOPPING_BUDGET_S = 10.0
 """How long the ``host_stopping`` of a plugin a reload took out may take."""
-
-LIVE_SECTIONS = frozenset({"plugins", "servers", "auth"})
-LIVE_SERVER_KEYS = frozenset(ServerProfile.model_fields)
-"""The ``[server]`` keys a reload applies: those describing the default server, as a
-``[servers.NAME]`` table does."""
-LIVE_LIMITS = frozenset(
-    {"max_sessions", "max_sessions_per_client", "max_concurrent_calls", "max_pending_output_bytes"}
-)
-"""The ``[limits]`` a reload applies: to admission at once, to the sessions opened after it."""
 
 
 @dataclass
@@ -178,7 +168,7 @@ class Reloader:
         except BaseException:
             plugins.restore(before)
             raise
-        applied, needs_restart = _applied_config(host.config, config, kept_plugins=before)
+        applied, needs_restart = applied_config(host.config, config, kept_plugins=before)
         return _Plan(applied, source, blueprints, added, retiring, needs_restart)
 
     # --- the swap --------------------------------------------------------------------------
@@ -197,9 +187,9 @@ class Reloader:
             self._retiring[record.name] = record
         old_auth = host.config.auth
         host.config, host.source, host.blueprints = plan.config, plan.source, blueprints
-        _apply_limits(host)
+        apply_limits(host)
         updated = await self._update_live_servers(blueprints)
-        _end_sessions_of_revoked_tokens(host, old_auth)
+        end_sessions_of_revoked_tokens(host, old_auth)
         if self._routes is not None:
             await self._routes.sync()
         for key in plan.needs_restart:
@@ -277,98 +267,6 @@ class Reloader:
             logger.info("plugin %r stopped: the reload took it out", record.name)
 
 
-def _apply_limits(host: Host) -> None:
-    limits = host.config.limits
-    host.sessions.max_sessions = limits.max_sessions
-    host.sessions.max_per_client = limits.max_sessions_per_client
-    host.factory.max_concurrent_calls = limits.max_concurrent_calls
-    host.factory.max_pending_output_bytes = limits.max_pending_output_bytes
-
-
-def _end_sessions_of_revoked_tokens(host: Host, old: AuthSection) -> None:
-    """End each session a static token of ``[[auth.tokens]]`` opened, when the reload removed
-    or changed that token or it no longer reaches the session's server: its next request would
-    be refused, but an open SSE stream would go on. (An OAuth token is judged on each request.)"""
-    new = host.config.auth
-    if new is old or not old.tokens:
-        return
-    for live in list(host.factory.live.values()):
-        session = live.session
-        caller = session.caller if session is not None else None
-        if session is None or caller is None or live.scope is None or caller.issuer is not None:
-            continue
-        name = caller.client_id
-        before = next((entry for entry in old.tokens if entry.name == name), None)
-        if before is None:
-            continue  # not opened with a static token
-        now = next((entry for entry in new.tokens if entry.name == name), None)
-        if now is None:
-            reason = f"the reload removed token {name!r}"
-        elif before.token != now.token:
-            reason = f"the reload changed token {name!r}"
-        elif now.servers is not None and session.server not in now.servers:
-            reason = f"token {name!r} no longer reaches server {session.server!r}"
-        else:
-            continue
-        logger.warning(
-            "session %s ended: %s",
-            session.id,
-            reason,
-            extra={"event": "session_ended_by_reload", **session.log_fields()},
-        )
-        live.scope.cancel()
-
-
 def _without(records: Iterable[PluginRecord], retiring: list[PluginRecord]) -> list[PluginRecord]:
     leaving = {id(record) for record in retiring}
     return [record for record in records if id(record) not in leaving]
-
-
-def _applied_config(
-    old: HostConfig, new: HostConfig, kept_plugins: dict[str, PluginRecord]
-) -> tuple[HostConfig, list[str]]:
-    """What of ``new`` a reload applies, and the keys it leaves for a restart."""
-    needs_restart = [
-        f"[{section}]"
-        for section in HostConfig.model_fields
-        if section not in LIVE_SECTIONS | {"server", "limits"}
-        and getattr(old, section) != getattr(new, section)
-    ]
-    server = _merged("server", old.server, new.server, LIVE_SERVER_KEYS, needs_restart)
-    limits = _merged("limits", old.limits, new.limits, LIVE_LIMITS, needs_restart)
-    plugin_tables = dict(new.plugins)
-    for name, record in kept_plugins.items():
-        if record.status is not PluginStatus.LOADED or not new.plugin_entry(name).enabled:
-            continue
-        if old.plugin_entry(name) != new.plugin_entry(name):
-            needs_restart.append(f"[plugins.{name}]")
-            if name in old.plugins:
-                plugin_tables[name] = old.plugins[name]
-            else:
-                plugin_tables.pop(name, None)
-    auth = new.auth
-    if bool(old.auth.tokens) != bool(new.auth.tokens):
-        # Whether tokens are required at all is how the app was built (its auth middleware).
-        needs_restart.append("[auth] (turning bearer tokens on or off)")
-        auth = old.auth
-    applied = old.model_copy(
-        update={
-            "server": server,
-            "limits": limits,
-            "servers": new.servers,
-            "plugins": plugin_tables,
-            "auth": auth,
-        }
-    )
-    return applied, needs_restart
-
-
-Section = TypeVar("Section", bound=BaseModel)
-
-
-def _merged(name: str, old: Section, new: Section, live: frozenset[str], needs_restart: list[str]) -> Section:
-    """``new`` with the keys a reload cannot apply kept as in ``old`` (and named in ``needs_restart``)."""
-    restart_only = {key for key in type(new).model_fields if key not in live}
-    changed = sorted(key for key in restart_only if getattr(old, key) != getattr(new, key))
-    needs_restart.extend(f"[{name}] {key}" for key in changed)
-    return new.model_copy(update={key: getattr(old, key) for key in restart_only})
