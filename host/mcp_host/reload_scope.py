@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
+from mcp_host.access import AccessControl
 from mcp_host.config import HostConfig, ServerProfile
 from mcp_host.host import Host
 from mcp_host.plugins import PluginRecord, PluginStatus
@@ -50,10 +51,14 @@ def applied_config(
             else:
                 plugin_tables.pop(name, None)
     auth = new.auth
-    if bool(old.auth.tokens) != bool(new.auth.tokens):
+    if AccessControl.needed(old.auth) != AccessControl.needed(new.auth):
         # Whether tokens are required at all is how the app was built (its auth middleware).
-        needs_restart.append("[auth] (turning bearer tokens on or off)")
+        needs_restart.append("[auth] (requiring tokens, or no longer)")
         auth = old.auth
+    elif old.auth.oauth != new.auth.oauth:
+        # The resource server's metadata, gates and key caches are built once.
+        needs_restart.append("[auth.oauth]")
+        auth = new.auth.model_copy(update={"oauth": old.auth.oauth})
     applied = old.model_copy(
         update={
             "server": server,
