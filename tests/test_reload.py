@@ -22,7 +22,7 @@ from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 from mcp.shared.subscriptions import ToolsListChanged
-from mcp_types import PromptListChangedNotification, ToolListChangedNotification
+from mcp_types import PromptListChangedNotification, PromptReference, ToolListChangedNotification
 
 from mcp_host.testing import LiveHost, run_host, text_of
 
@@ -428,3 +428,27 @@ def test_a_plugin_that_failed_to_import_is_tried_again_by_a_reload(make_scratch_
         host.process.send_signal(signal.SIGHUP)
         # Imported now: what is left wrong with it is the plugin's own.
         host.wait_for_log(r"plugin 'broken' .*failed and is not served: implements no hooks")
+
+
+async def test_completions_of_a_plugin_a_reload_adds_reach_servers_built_without_any(
+    make_scratch_env, tmp_path
+):
+    env = make_scratch_env("prompter")
+    config = tmp_path / "config.toml"
+    config.write_text("[plugins.prompter]\nenabled = false\n")
+    review = PromptReference(type="ref/prompt", name="review")
+    with run_host(config, python=env.python) as host:
+        notified = Notified()
+        async with (
+            Client(host.mcp_url(), mode=MODERN) as modern,
+            open_session(host, "mcp", notified) as session,
+        ):
+            assert (await session.list_prompts()).prompts == []
+            reload_with(host, config, "")
+            host.wait_for_log(r"plugins added \['prompter'\]")
+            with anyio.fail_after(20):
+                while not notified.prompts:
+                    await anyio.sleep(0.02)
+            for client in (modern, session):
+                completed = await client.complete(review, {"name": "language", "value": "r"})
+                assert completed.completion.values == ["rust", "ruby"]

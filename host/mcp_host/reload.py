@@ -43,6 +43,7 @@ from mcp_host.plugins import PluginRecord, PluginStatus
 from mcp_host.reload_scope import applied_config, apply_limits
 from mcp_host.server_routes import ServerRoutes
 from mcp_host.server_update import list_changes, update_identity, update_server
+from mcp_host.servers import answer_completions
 from mcp_host.shutdown import MIN_STOP_HOOK_BUDGET_S
 
 logger = logging.getLogger(__name__)
@@ -235,6 +236,8 @@ class Reloader:
                     live.scope.cancel()
                 continue
             update_server(live.server, old, new)
+            if new.completions:
+                answer_completions(live.server, live.served)
             if live.session is None and old.profile != new.profile:
                 update_identity(live.server, new.profile, self._host.sessionless_options(new).cache_hints)
             live.served.current = new

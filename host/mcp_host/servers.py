@@ -202,7 +202,7 @@ class ServerFactory:
         for prompt in blueprint.prompts:
             server.add_prompt(prompt)
         if blueprint.completions:
-            server.completion()(CompletionDispatcher(served))  # type: ignore[no-untyped-call]  # the SDK's decorator is untyped
+            answer_completions(server, served)
         return server
 
     async def serve(
@@ -348,6 +348,13 @@ class ServerFactory:
                 await self.plugins.call_async(record, hook, session=view, settings=record.settings)
             except PluginFailure as exc:
                 logger.error("plugin %r, session %s: %s", record.name, session.id, exc)
+
+
+def answer_completions(server: MCPServer[Any], served: ServedBlueprint) -> None:
+    """Give ``server`` its ``completion/complete`` handler, which reads ``served`` per request;
+    once is enough, also when a reload brings the server's first completions."""
+    if server._lowlevel_server.get_request_handler("completion/complete") is None:
+        server.completion()(CompletionDispatcher(served))  # type: ignore[no-untyped-call]  # the SDK's decorator is untyped
 
 
 @dataclass
