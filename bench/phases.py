@@ -53,8 +53,12 @@ class Sizes:
     hold_s: float
     """How long the idle sessions are held before they are pinged."""
     rounds: int
-    """Turns each server takes at the speed phases. The servers run side by side and take
-    their turns in a rotated order, so that what else the machine does falls on all alike."""
+    """Turns each server takes at the speed phases in one repeat. The servers run side by side
+    and take their turns in a rotated order, so that what else the machine does falls on all
+    alike."""
+    repeats: int
+    """Independent repeats of the speed phases, each on freshly started servers: every figure
+    and ratio is the median of the repeats, with their spread. The memory phases run once."""
     settle_poll_s: float = SETTLE_POLL_S
     """The interval of the RSS samples that decide it has settled."""
 
@@ -72,6 +76,7 @@ PROFILES = {
         parallel=2,
         hold_s=0,
         rounds=1,
+        repeats=2,
         settle_poll_s=0.02,
     ),
     "quick": Sizes(
@@ -85,12 +90,13 @@ PROFILES = {
         capacity=500,
         parallel=32,
         hold_s=1,
-        rounds=5,
+        rounds=2,
+        repeats=3,
     ),
     "full": Sizes(
         warmup=100,
-        connects=30,
-        handshakes=30,
+        connects=50,
+        handshakes=50,
         concurrency=50,
         calls=20,
         churn=200,
@@ -98,7 +104,8 @@ PROFILES = {
         capacity=5000,
         parallel=50,
         hold_s=5,
-        rounds=10,
+        rounds=2,
+        repeats=5,
     ),
 }
 

@@ -8,6 +8,7 @@ adds a column and a new transport (``TRANSPORT_NAMES``, ``bench.clients``) adds 
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,17 +88,18 @@ class Goal:
             against += f" on {TRANSPORT_SHORT_NAMES[self.baseline_transport]}"
         return f"{TRANSPORT_SHORT_NAMES[self.transport]} {self.label}{against} {bound} {self.limit:g}{scale}"
 
-    def measured(self, every_transport: dict[str, dict[str, dict[str, Any]]]) -> float | None:
+    def measured(self, every_transport: dict[str, dict[str, dict[str, Any]]]) -> Spread | None:
+        """The figure or ratio in each repeat (a ratio within the repeat), and their median."""
         results = every_transport.get(self.transport, {})
         baselines = every_transport.get(self.baseline_transport or self.transport, {})
         if MCP_HOST not in results or (self.baseline is not None and self.baseline not in baselines):
             return None
         figure = _figure(self.label)
-        ours = value(results[MCP_HOST], figure)
+        ours = [value(repeat, figure) for repeat in by_repeat(results[MCP_HOST])]
         if self.baseline is None:
-            return None if math.isnan(ours) else ours
-        theirs = value(baselines[self.baseline], figure)
-        return ours / theirs if theirs and not math.isnan(theirs) and not math.isnan(ours) else None
+            return Spread.of(ours)
+        theirs = [value(repeat, figure) for repeat in by_repeat(baselines[self.baseline])]
+        return Spread.of([_divide(a, b) for a, b in zip(ours, theirs, strict=True)])
 
     def met(self, measured: float) -> bool:
         higher = _figure(self.label).better == "higher"
@@ -116,25 +118,72 @@ GOALS = (
 )
 
 
+@dataclass(frozen=True)
+class Spread:
+    """A figure across the repeats of a run: their median, lowest and highest."""
+
+    median: float
+    low: float
+    high: float
+    repeats: list[float]
+
+    @classmethod
+    def of(cls, values: list[float]) -> Spread | None:
+        """``None`` when no repeat measured it."""
+        measured = [found for found in values if not math.isnan(found)]
+        if not measured:
+            return None
+        return cls(statistics.median(measured), min(measured), max(measured), measured)
+
+    def as_json(self, digits: int = 3) -> dict[str, Any]:
+        return {
+            "median": round(self.median, digits),
+            "min": round(self.low, digits),
+            "max": round(self.high, digits),
+            "repeats": [round(found, digits) for found in self.repeats],
+        }
+
+
+MEMORY_PHASES = ("churn_rss", "capacity", "server")
+"""Measured once per server and transport, not per repeat: every repeat shares them."""
+
+
 def value(results: dict[str, Any], figure: Figure) -> float:
     found = results.get(figure.phase, {}).get(figure.key)
     return float(found) if isinstance(found, int | float) else math.nan
 
 
-def ratios(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, float | None]]:
-    """``{baseline: {figure label: mcp-host / baseline}}`` for one transport."""
-    host = results[MCP_HOST]
-    table: dict[str, dict[str, float | None]] = {}
+def by_repeat(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """A server's figures in each repeat, the memory phases (measured once) in every one."""
+    repeats = results.get("repeats")
+    if not repeats:
+        return [results]
+    shared = {phase: results[phase] for phase in MEMORY_PHASES if phase in results}
+    return [{**repeat, **shared} for repeat in repeats]
+
+
+def ratio_spread(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, dict[str, Any] | None]]:
+    """``{baseline: {figure label: mcp-host / baseline}}`` for one transport, each ratio taken
+    within each repeat (servers measured side by side), as its median, min, max and repeats."""
+    host = by_repeat(results[MCP_HOST])
+    table: dict[str, dict[str, dict[str, Any] | None]] = {}
     for baseline, measured in results.items():
         if baseline == MCP_HOST:
             continue
-        row: dict[str, float | None] = {}
+        theirs = by_repeat(measured)
+        row: dict[str, dict[str, Any] | None] = {}
         for figure in FIGURES:
             if figure.better:
-                ours, theirs = value(host, figure), value(measured, figure)
-                row[figure.label] = round(ours / theirs, 3) if theirs and not math.isnan(theirs) else None
+                found = Spread.of(
+                    [_divide(value(a, figure), value(b, figure)) for a, b in zip(host, theirs, strict=True)]
+                )
+                row[figure.label] = None if found is None else found.as_json()
         table[baseline] = row
     return table
+
+
+def _divide(ours: float, theirs: float) -> float:
+    return ours / theirs if theirs and not math.isnan(theirs) and not math.isnan(ours) else math.nan
 
 
 def _figure(label: str) -> Figure:
@@ -142,7 +191,25 @@ def _figure(label: str) -> Figure:
 
 
 def markdown(report: dict[str, Any]) -> str:
-    return "\n\n".join([headline(report), goals(report), details(report)])
+    return "\n\n".join([headline(report), repeats_note(report), goals(report), details(report)])
+
+
+def repeats_note(report: dict[str, Any]) -> str:
+    """How the figures above were made, and under what load."""
+    sizes, load = report["sizes"], report["machine"].get("load_average")
+    repeats = sizes.get("repeats", 1)
+    note = (
+        f"Every figure is the median of {repeats} repeat{'s' if repeats != 1 else ''} of {sizes['rounds']} "
+        "interleaved turns per server (memory: measured once); every ratio is taken within each "
+        "repeat, shown as the median (min-max)."
+    )
+    if load:
+        spread = load["one_minute"]
+        note += (
+            f" Load average (1 min) during the run: {spread['median']:g} median, "
+            f"{spread['min']:g} to {spread['max']:g}, on {report['machine']['cpus']} CPUs."
+        )
+    return note
 
 
 def headline(report: dict[str, Any]) -> str:
@@ -159,29 +226,31 @@ def headline(report: dict[str, Any]) -> str:
     ]
     rows = [header, ["---"] + ["---:"] * (len(header) - 1)]
     for transport, found in results.items():
-        table = ratios(found) if MCP_HOST in found else {}
+        table = ratio_spread(found) if MCP_HOST in found else {}
         for label in HEADLINE:
             figure = _figure(label)
             cells = [_cell(found.get(server), figure) for server in servers]
-            ratio_cells = [_ratio(table.get(baseline, {}).get(label)) for baseline in baselines]
+            ratio_cells = [_ratio_cell(table.get(baseline, {}).get(label)) for baseline in baselines]
             rows.append([f"{TRANSPORT_SHORT_NAMES[transport]} {label}", *cells, *ratio_cells])
     lines = ["| " + " | ".join(row) + " |" for row in rows]
     return "### Every server, every transport\n\n" + "\n".join(lines)
 
 
-def goal_results(report: dict[str, Any]) -> list[tuple[Goal, float | None]]:
+def goal_results(report: dict[str, Any]) -> list[tuple[Goal, Spread | None]]:
     return [(goal, goal.measured(report["results"])) for goal in GOALS if goal.transport in report["results"]]
 
 
 def goals(report: dict[str, Any]) -> str:
-    """Issue 18's targets, as this run measured them."""
-    rows = ["| target | measured | |", "| --- | ---: | --- |"]
+    """Issue 18's targets, as this run measured them: the median of the repeats, and their range."""
+    rows = ["| target | median of the repeats | min-max | |", "| --- | ---: | ---: | --- |"]
     for goal, measured in goal_results(report):
         if measured is None:
-            rows.append(f"| {goal.describe()} | — | not measured |")
+            rows.append(f"| {goal.describe()} | — | — | not measured |")
             continue
-        shown = f"{measured:.2f}x" if goal.baseline else _number(measured)
-        rows.append(f"| {goal.describe()} | {shown} | {'met' if goal.met(measured) else '**missed**'} |")
+        show = _ratio if goal.baseline else _number
+        shown, low, high = show(measured.median), show(measured.low), show(measured.high)
+        verdict = "met" if goal.met(measured.median) else "**missed**"
+        rows.append(f"| {goal.describe()} | {shown} | {low}-{high} | {verdict} |")
     return "### Targets\n\n" + "\n".join(rows)
 
 
@@ -193,12 +262,12 @@ def details(report: dict[str, Any]) -> str:
         baselines = [server for server in servers if server != MCP_HOST] if MCP_HOST in results else []
         header = ["", *servers, *(f"{MCP_HOST} ÷ {baseline}" for baseline in baselines)]
         rows = [header, ["---"] + ["---:"] * (len(header) - 1)]
-        table = ratios(results) if baselines else {}
+        table = ratio_spread(results) if baselines else {}
         for figure in FIGURES:
             cells = [_number(value(results[server], figure)) for server in servers]
             if figure.key == "alive":
                 cells = [_alive(cell, results[server]) for cell, server in zip(cells, servers, strict=True)]
-            ratio_cells = [_ratio(table[baseline].get(figure.label)) for baseline in baselines]
+            ratio_cells = [_ratio_cell(table[baseline].get(figure.label)) for baseline in baselines]
             rows.append([figure.label, *cells, *ratio_cells])
         lines = ["| " + " | ".join(row) + " |" for row in rows]
         sections.append(f"### {TRANSPORT_NAMES[transport]}\n\n" + "\n".join(lines))
@@ -227,3 +296,11 @@ def _number(number: float) -> str:
 
 def _ratio(ratio: float | None) -> str:
     return "—" if ratio is None else f"{ratio:.2f}x"
+
+
+def _ratio_cell(spread: dict[str, Any] | None) -> str:
+    """The median ratio of the repeats, and their range when they differ (``1.39x (1.20-1.52)``)."""
+    if spread is None:
+        return "—"
+    median, low, high = _ratio(spread["median"]), _ratio(spread["min"]), _ratio(spread["max"])
+    return median if low == high else f"{median} ({low[:-1]}-{high})"

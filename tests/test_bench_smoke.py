@@ -15,7 +15,8 @@ from bench.launch import available_servers, speaks
 REPO = Path(__file__).resolve().parent.parent
 SERVERS = set(available_servers())
 """The TypeScript SDK's server too, where the Node clients are installed (as in CI)."""
-PHASES = {"connect", "handshake", "calls", "churn", "churn_rss", "capacity", "server", "rounds"}
+PHASES = {"connect", "handshake", "calls", "churn", "churn_rss", "capacity", "server", "spread", "repeats"}
+SPEED_PHASES = {"connect", "handshake", "calls", "churn"}
 
 
 @pytest.mark.slow
@@ -56,7 +57,13 @@ def test_the_smoke_run_reports_every_phase_of_every_server(tmp_path: Path) -> No
                 == measured["calls"]["sessions"] * measured["calls"]["calls_per_session"]
             )
             assert measured["churn"]["errors"] == measured["churn_rss"]["errors"] == 0, where
-            assert len(measured["rounds"]) == report["sizes"]["rounds"], where
+            # Every repeat has its own figures and turns; the headline is their median.
+            assert len(measured["repeats"]) == report["sizes"]["repeats"] > 1, where
+            for repeat in measured["repeats"]:
+                assert set(repeat) == SPEED_PHASES | {"turns"}, where
+                assert len(repeat["turns"]) == report["sizes"]["rounds"], where
+            spread = measured["spread"]["calls"]["calls_per_s"]
+            assert spread["min"] <= measured["calls"]["calls_per_s"] <= spread["max"], where
             if "capacity" in measured:
                 assert measured["capacity"]["alive"] == measured["capacity"]["sessions"], where
             assert measured["server"]["log_problems"] == 0, (
@@ -64,9 +71,16 @@ def test_the_smoke_run_reports_every_phase_of_every_server(tmp_path: Path) -> No
                 Path(measured["server"]["log"]).read_text(),
             )
         assert set(report["ratios"][transport]) == speaking - {"mcp-host"}
+        for baseline, row in report["ratios"][transport].items():
+            calls = row["tool calls/s"]
+            assert len(calls["repeats"]) == report["sizes"]["repeats"], (transport, baseline)
+            assert calls["min"] <= calls["median"] <= calls["max"], (transport, baseline)
     assert set(report["stacks"]) == SERVERS
     assert report["stacks"]["mcp-host"] == "uvloop, httptools"
     assert all(target["measured"] is not None for target in report["targets"]), report["targets"]
+    assert all(target["min"] <= target["measured"] <= target["max"] for target in report["targets"])
+    load = report["machine"]["load_average"]
+    assert load["one_minute"]["min"] <= load["one_minute"]["median"] <= load["one_minute"]["max"]
 
 
 def test_the_in_process_layer_costs_report_every_layer() -> None:
