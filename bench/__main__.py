@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import signal
 import sys
@@ -28,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
             action="store_const",
             const=profile,
             help=(
-                f"{sizes.rounds} turns of C={sizes.concurrency} K={sizes.calls}; "
+                f"{sizes.repeats} repeats of {sizes.rounds} turns of C={sizes.concurrency} K={sizes.calls}; "
                 f"M={sizes.churn_rss} S={sizes.capacity}"
             ),
         )
@@ -48,6 +49,11 @@ def main(argv: list[str] | None = None) -> int:
         help="modern: /mcp at the sessionless revision 2026-07-28, for the servers that speak it",
     )
     parser.add_argument(
+        "--repeats",
+        type=_positive,
+        help="repeats of the speed phases, each on fresh servers (default: the profile's; --full: 5)",
+    )
+    parser.add_argument(
         "--out", type=Path, help="the JSON report (default: bench/results/<profile>-<time>.json)"
     )
     args = parser.parse_args(argv)
@@ -55,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{TS_SDK}: {problem}")
     servers = args.servers or available_servers()
     profile = args.profile or "quick"
+    sizes = PROFILES[profile]
+    if args.repeats:
+        sizes = dataclasses.replace(sizes, repeats=args.repeats)
     out = args.out or RESULTS / f"{profile}-{time.strftime('%Y%m%d-%H%M%S')}.json"
 
     # SIGTERM as Ctrl-C, so that the servers started so far are stopped on the way out.
@@ -65,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if TS_SDK not in servers and args.servers is None:
         say(f"without {TS_SDK}: {node_problem()}")
-    report = run_benchmark(profile, PROFILES[profile], servers, args.transports, out.parent, say)
+    report = run_benchmark(profile, sizes, servers, args.transports, out.parent, say)
     out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(markdown(report))
     print(f"JSON: {out}")
@@ -74,6 +83,13 @@ def main(argv: list[str] | None = None) -> int:
     except ChartUnavailable as exc:
         print(exc)
     return 0
+
+
+def _positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"at least 1, not {number}")
+    return number
 
 
 if __name__ == "__main__":
