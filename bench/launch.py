@@ -138,9 +138,11 @@ def host_stack(env: PluginEnv) -> str:
     return subprocess.check_output([env.python, "-c", code], text=True).strip()
 
 
-def command(server: str, env: PluginEnv, port: int) -> list[str]:
+def command(server: str, env: PluginEnv, port: int, probe: bool = False) -> list[str]:
+    """``probe``: mcp-host under ``bench.session_memory``, which can trace its allocations."""
     if server == MCP_HOST:
-        return [str(env.python), "-m", "mcp_host", "serve", "--config", str(env.config), "--port", str(port)]
+        runner = ["bench.session_memory", "--serve"] if probe else ["mcp_host"]
+        return [str(env.python), "-m", *runner, "serve", "--config", str(env.config), "--port", str(port)]
     if server in BASELINES:
         return [str(env.python), "-m", "bench.servers", server, "--port", str(port)]
     if server == TS_SDK:
@@ -161,14 +163,18 @@ def free_port() -> int:
 
 @contextmanager
 def running(
-    server: str, env: PluginEnv, log: Path, cpus: set[int] | None = None
+    server: str, env: PluginEnv, log: Path, cpus: set[int] | None = None, probe: bool = False
 ) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     """The server in its own process, on ``cpus`` if given, until the block ends (SIGTERM;
     SIGKILL if it hangs)."""
     port = free_port()
     with log.open("wb") as output:
         process = subprocess.Popen(
-            command(server, env, port), cwd=REPO, stdin=subprocess.DEVNULL, stdout=output, stderr=output
+            command(server, env, port, probe),
+            cwd=REPO,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=output,
         )
         try:
             if cpus is not None:

@@ -53,3 +53,29 @@ class CompletingSend:
         if self._started and not self._complete:
             with contextlib.suppress(OSError):
                 await self({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+class ReleasableReceive:
+    """An ASGI ``receive`` that lets go of its connection once the request is over.
+
+    The SDK's SSE transport hands every posted message on with the Starlette ``Request`` it
+    came in (``ServerMessageMetadata.request_context``), and keeps a session's last message
+    until the next one arrives: for an idle session, for good. Through its ``receive``, that
+    request would hold the POST's connection long after it closed: uvicorn's protocol and
+    request cycle, their events and buffers, and the replay queues of the body middlewares.
+    After ``release()`` this answers ``http.disconnect``, as the request is indeed over (its
+    body, already read, stays cached in the ``Request``).
+    """
+
+    __slots__ = ("_receive",)
+
+    def __init__(self, receive: Receive) -> None:
+        self._receive: Receive | None = receive
+
+    async def __call__(self) -> Message:
+        if self._receive is None:
+            return {"type": "http.disconnect"}
+        return await self._receive()
+
+    def release(self) -> None:
+        self._receive = None

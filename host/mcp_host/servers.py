@@ -51,6 +51,7 @@ from mcp_host.plugin_use import PluginUse
 from mcp_host.plugins import PluginFailure, PluginManager, PluginRecord
 from mcp_host.security import caller_of
 from mcp_host.session import Caller, HostSession, acting_for, sent_by
+from mcp_host.shared_answers import SharedCatalogue
 from mcp_host.shutdown import ShutdownClock
 from mcp_host.tracing import RequestSpans, record_tool_call, session_span
 
@@ -102,6 +103,8 @@ class ServerFactory:
         2026-07-28 requests (by ``sessionless:KEY``): what a reload updates in place."""
         self.plugin_use = PluginUse()
         """Requests each plugin is answering: a plugin taken out by a reload stops after its last."""
+        self._catalogues: dict[str, SharedCatalogue] = {}
+        """Per server: its list answers, shared by all its sessions (``mcp_host.shared_answers``)."""
 
     def build(self, blueprint: ServerBlueprint, session: HostSession) -> MCPServer[Any]:
         """The server of one client session: its lifespan is the session's."""
@@ -117,6 +120,7 @@ class ServerFactory:
             served,
             lifespan=session_scope,
             middleware=[
+                self._catalogues.setdefault(served.current.key, SharedCatalogue()),
                 AnswerWhenCutShort(self.in_flight),
                 *self._request_spans(served, lambda: session),
                 _JoinChangeFeed(self.changes, session),

@@ -15,7 +15,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.responses import PlainTextResponse
 from starlette.types import Message, Receive, Scope, Send
 
-from mcp_host.asgi import CompletingSend
+from mcp_host.asgi import CompletingSend, ReleasableReceive
 from mcp_host.blueprints import ServerBlueprint
 from mcp_host.identity import caller_in, tools_allowed_in
 from mcp_host.live_sessions import Admission, SessionRefused, SessionRegistry
@@ -186,9 +186,12 @@ class SseServer:
 
     async def handle_message(self, scope: Scope, receive: Receive, send: Send) -> None:
         """``POST .../messages/?session_id=...``: hand the message to its session."""
+        request_receive = ReleasableReceive(receive)
         try:
-            await self.transport.handle_post_message(scope, receive, send)
+            await self.transport.handle_post_message(scope, request_receive, send)
         except (anyio.BrokenResourceError, anyio.ClosedResourceError):
             # The SDK answers 202 first and hands the message on after: a session that ended
             # meanwhile (its client left, or it was ended for not reading) cannot take it.
             logger.info("a message arrived for an SSE session as it ended; it was dropped")
+        finally:
+            request_receive.release()
