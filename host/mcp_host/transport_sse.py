@@ -86,6 +86,9 @@ class _ClaimBeforeEndpoint(CompletingSend):
     async def wait_for_session_id(self) -> str | None:
         with anyio.move_on_after(ENDPOINT_EVENT_TIMEOUT_S):
             await self._decided.wait()
+        if self._decided.is_set():
+            # Decided for good: the claim and its event are not needed for the stream's life.
+            del self._claim, self._decided
         return self.session_id
 
 
