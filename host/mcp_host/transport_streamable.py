@@ -39,7 +39,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
-from mcp_host.asgi import CompletingSend
+from mcp_host.asgi import CompletingSend, ReleasableReceive
 from mcp_host.background import Background
 from mcp_host.blueprints import ServerBlueprint
 from mcp_host.event_store import SessionEventStore
@@ -137,7 +137,13 @@ class StreamableHttpServer:
         transport = live.transport
         self._unconfirmed.discard(session_id)  # used: it keeps the full idle timeout
         completing_send = CompletingSend(send)
-        await transport.handle_request(scope, receive, completing_send)
+        # The SDK keeps a session's last message, with its HTTP request: let it not keep the
+        # request's connection too (``ReleasableReceive``).
+        request_receive = ReleasableReceive(receive)
+        try:
+            await transport.handle_request(scope, request_receive, completing_send)
+        finally:
+            request_receive.release()
         await completing_send.complete()
         if transport.is_terminated:
             await self._discard(session_id, transport)
@@ -173,7 +179,13 @@ class StreamableHttpServer:
                 tools_allowed=tools_allowed_in(scope, self._blueprint.key),
             )
             await self._background.tasks.start(self._run_session, session, transport)
-            status = await _respond_reporting_status(transport.handle_request, scope, receive, send)
+            request_receive = ReleasableReceive(receive)
+            try:
+                status = await _respond_reporting_status(
+                    transport.handle_request, scope, request_receive, send
+                )
+            finally:
+                request_receive.release()
             # Only an accepted initialize opens a session; anything else leaves nothing behind.
             established = status is not None and status < 400
             if established:
