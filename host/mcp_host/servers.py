@@ -123,6 +123,8 @@ class ServerFactory:
             served,
             lifespan=session_scope,
             middleware=[
+                # Outermost: it sees each answer as it will be sent (filtered by _ToolAccess),
+                # and the answer it hands out goes to the SDK alone, which copies it.
                 self._catalogues.setdefault(served.current.key, SharedCatalogue()),
                 AnswerWhenCutShort(self.in_flight),
                 *self._request_spans(served, lambda: session),
