@@ -100,3 +100,21 @@ def test_the_in_process_layer_costs_report_every_layer() -> None:
         "metrics",
         "logging",
     ]
+
+
+@pytest.mark.slow
+def test_the_session_memory_probe_reports_rss_and_its_owners() -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.session_memory", "--sessions", "5", "--traced", "5"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "RSS per idle sse session:" in run.stdout
+    assert "traced per session:" in run.stdout
+    # The SDK's own code holds part of every session: its rows are there, by owner and package.
+    assert "| mcp/" in run.stdout
+    assert "| mcp |" in run.stdout
