@@ -19,18 +19,24 @@ PHASES = {"connect", "handshake", "calls", "churn", "churn_rss", "capacity", "se
 SPEED_PHASES = {"connect", "handshake", "calls", "churn"}
 
 
-@pytest.mark.slow
-def test_the_smoke_run_reports_every_phase_of_every_server(tmp_path: Path) -> None:
-    report_path = tmp_path / "results" / "report.json"
+def _bench(*args: str, timeout: int) -> subprocess.CompletedProcess[str]:
+    """``python -m ARGS`` from the repository, as a user runs the benchmark: it must succeed."""
     run = subprocess.run(
-        [sys.executable, "-m", "bench", "--smoke", "--out", str(report_path)],
+        [sys.executable, "-m", *args],
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=timeout,
         stdin=subprocess.DEVNULL,
     )
     assert run.returncode == 0, run.stderr
+    return run
+
+
+@pytest.mark.slow
+def test_the_smoke_run_reports_every_phase_of_every_server(tmp_path: Path) -> None:
+    report_path = tmp_path / "results" / "report.json"
+    run = _bench("bench", "--smoke", "--out", str(report_path), timeout=600)
     assert "### Every server, every transport" in run.stdout
     assert "### HTTP+SSE (/sse)" in run.stdout
     assert "### Streamable HTTP (/mcp)" in run.stdout
@@ -84,15 +90,7 @@ def test_the_smoke_run_reports_every_phase_of_every_server(tmp_path: Path) -> No
 
 
 def test_the_in_process_layer_costs_report_every_layer() -> None:
-    run = subprocess.run(
-        [sys.executable, "-m", "bench.layers", "--in-process", "--profile", "smoke"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        stdin=subprocess.DEVNULL,
-    )
-    assert run.returncode == 0, run.stderr
+    run = _bench("bench.layers", "--in-process", "--profile", "smoke", timeout=300)
     rows = [line for line in run.stdout.splitlines() if line.startswith("| ") and "µs" not in line]
     assert [row.split(" | ")[0].removeprefix("| ") for row in rows[1:]] == [
         "tool-guard",
@@ -104,15 +102,7 @@ def test_the_in_process_layer_costs_report_every_layer() -> None:
 
 @pytest.mark.slow
 def test_the_session_memory_probe_reports_rss_and_its_owners() -> None:
-    run = subprocess.run(
-        [sys.executable, "-m", "bench.session_memory", "--sessions", "5", "--traced", "5"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        stdin=subprocess.DEVNULL,
-    )
-    assert run.returncode == 0, run.stderr
+    run = _bench("bench.session_memory", "--sessions", "5", "--traced", "5", timeout=300)
     assert "RSS per idle sse session:" in run.stdout
     assert "traced per session:" in run.stdout
     # The SDK's own code holds part of every session: its rows are there, by owner and package.

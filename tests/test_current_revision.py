@@ -23,23 +23,9 @@ from mcp_types import ElicitRequestParams, ElicitResult, ResourceUpdatedNotifica
 
 from mcp_host.testing import LiveHost, run_host
 
-from .wire import HEADERS, QUIET
+from .wire import DISCOVER, MODERN, MODERN_HEADERS, QUIET
 
 pytestmark = pytest.mark.anyio
-
-MODERN = "2026-07-28"
-DISCOVER = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "server/discover",
-    "params": {
-        "_meta": {
-            "io.modelcontextprotocol/protocolVersion": MODERN,
-            "io.modelcontextprotocol/clientCapabilities": {},
-        }
-    },
-}
-MODERN_HEADERS = {**HEADERS, "MCP-Protocol-Version": MODERN, "Mcp-Method": "server/discover"}
 
 
 def _text(result: Any) -> str:

@@ -27,11 +27,9 @@ from mcp_types import PromptListChangedNotification, PromptReference, ToolListCh
 from mcp_host.testing import LiveHost, run_host, text_of
 
 from .conftest import PLUGIN_DISTS
-from .wire import HEADERS, INITIALIZE, QUIET
+from .wire import DISCOVER, HEADERS, INITIALIZE, MODERN, MODERN_HEADERS, QUIET
 
 pytestmark = pytest.mark.anyio
-
-MODERN = "2026-07-28"
 
 
 class Notified:
@@ -251,20 +249,8 @@ async def test_a_2026_listener_hears_of_the_change(plugin_env, tmp_path):
             assert event == ToolsListChanged()
             assert "echo" in {tool.name for tool in (await client.list_tools()).tools}
             assert text_of(await client.call_tool("echo", {"text": "modern"})) == "modern"
-        discover = {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "server/discover",
-            "params": {
-                "_meta": {
-                    "io.modelcontextprotocol/protocolVersion": MODERN,
-                    "io.modelcontextprotocol/clientCapabilities": {},
-                }
-            },
-        }
-        modern = {**HEADERS, "MCP-Protocol-Version": MODERN, "Mcp-Method": "server/discover"}
         async with httpx2.AsyncClient() as http:
-            answer = (await http.post(host.mcp_url(), json=discover, headers=modern)).json()
+            answer = (await http.post(host.mcp_url(), json=DISCOVER, headers=MODERN_HEADERS)).json()
         result = answer["result"]
         assert result["_meta"]["io.modelcontextprotocol/serverInfo"]["name"] == "renamed"
         assert (result["ttlMs"], result["cacheScope"]) == (5000, "public")

@@ -20,6 +20,25 @@ INITIALIZE = {
 
 INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
 
+MODERN = "2026-07-28"
+"""The current revision: no handshake, no session."""
+
+DISCOVER = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "server/discover",
+    "params": {
+        "_meta": {
+            "io.modelcontextprotocol/protocolVersion": MODERN,
+            "io.modelcontextprotocol/clientCapabilities": {},
+        }
+    },
+}
+"""A 2026-07-28 ``server/discover``, as a client sends it."""
+
+MODERN_HEADERS = {**HEADERS, "MCP-Protocol-Version": MODERN, "Mcp-Method": "server/discover"}
+"""The headers that go with ``DISCOVER``."""
+
 
 def jsonrpc_of(response) -> dict:
     """The JSON-RPC message of a Streamable HTTP response, sent as JSON or as one SSE event."""

@@ -17,6 +17,7 @@ from mcp.server.subscriptions import PromptsListChanged, ResourcesListChanged, S
 
 from mcp_host.blueprints import ServerBlueprint
 from mcp_host.config import ServerProfile
+from mcp_host.servers import add_resource_template
 
 T = TypeVar("T")
 
@@ -56,13 +57,7 @@ def update_server(server: MCPServer[Any], old: ServerBlueprint, new: ServerBluep
     for template in _gone(old.resource_templates, new.resource_templates):
         del resources._templates[template.uri_template]
     for template in _gone(new.resource_templates, old.resource_templates):
-        server.resource(
-            template.uri_template,
-            name=template.name,
-            title=template.title,
-            description=template.description,
-            mime_type=template.mime_type,
-        )(template.fn)
+        add_resource_template(server, template)
 
 
 def update_identity(

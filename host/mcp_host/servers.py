@@ -50,6 +50,7 @@ from mcp_host.metrics import HostMetrics
 from mcp_host.output_bound import BoundedOutput
 from mcp_host.plugin_use import PluginUse
 from mcp_host.plugins import PluginFailure, PluginManager, PluginRecord
+from mcp_host.registration import ResourceTemplateSpec
 from mcp_host.security import caller_of
 from mcp_host.session import Caller, HostSession, acting_for, sent_by
 from mcp_host.shared_answers import SharedCatalogue
@@ -201,13 +202,7 @@ class ServerFactory:
             subscriptions=subscriptions,
         )
         for template in blueprint.resource_templates:
-            server.resource(
-                template.uri_template,
-                name=template.name,
-                title=template.title,
-                description=template.description,
-                mime_type=template.mime_type,
-            )(template.fn)
+            add_resource_template(server, template)
         for prompt in blueprint.prompts:
             server.add_prompt(prompt)
         if blueprint.completions:
@@ -368,6 +363,17 @@ class ServerFactory:
                 await self.plugins.call_async(record, hook, session=view, settings=record.settings)
             except PluginFailure as exc:
                 logger.error("plugin %r, session %s: %s", record.name, session.id, exc)
+
+
+def add_resource_template(server: MCPServer[Any], template: ResourceTemplateSpec) -> None:
+    """Serve ``template`` on ``server``: the SDK takes templates only through its decorator."""
+    server.resource(
+        template.uri_template,
+        name=template.name,
+        title=template.title,
+        description=template.description,
+        mime_type=template.mime_type,
+    )(template.fn)
 
 
 def answer_completions(server: MCPServer[Any], served: ServedBlueprint) -> None:
